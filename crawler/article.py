@@ -1,0 +1,98 @@
+"""The typed article every parser returns and every later stage consumes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+KST = ZoneInfo("Asia/Seoul")
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    url: str  # absolute
+    caption: str = ""  # visible caption, or the alt text when there is none
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    name: str
+    url: str  # absolute
+    extension: str  # lower case, no dot ("hwpx", "pdf"); "" when unknown
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One article as the source publishes it, before any rendering.
+
+    `published_at` is timezone-aware (Asia/Seoul for korea.kr). `body_html` is the article's
+    own body only (page chrome removed by the parser), not yet sanitized for output.
+    """
+
+    source: str  # site key, e.g. "korea_kr"; articles are unique per (source, external_id)
+    external_id: str  # e.g. the korea.kr newsId
+    url: str  # canonical URL
+    section: str  # e.g. "policy", "press"
+    title: str
+    published_at: datetime
+    body_html: str
+    subtitles: tuple[str, ...] = ()
+    ministry: str | None = None
+    rep_code: str | None = None
+    tags: tuple[str, ...] = ()
+    images: tuple[Image, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+    license_type: int | None = None  # KOGL type 1..4; None when the page states none
+    license_text_only: bool = False  # the licence covers the text only (photos excluded)
+    contact: str | None = None  # "문의" line, without its label
+    author: str | None = None
+    speaker: str | None = None  # briefings: who speaks
+    embargo_until: datetime | None = None
+    aliases: tuple[str, ...] = field(default=())  # other external ids of the same document
+
+    @property
+    def subtitle(self) -> str:
+        return "\n".join(self.subtitles)
+
+    @property
+    def license(self) -> str | None:
+        return f"KOGL-{self.license_type}" if self.license_type else None
+
+    def with_changes(self, **changes: object) -> Article:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+# Fields that are bookkeeping rather than content: a change in them is not a new revision.
+_NOT_CONTENT = frozenset({"aliases"})
+
+
+def content_dict(article: Article) -> dict[str, object]:
+    """The article as plain JSON-ready data (datetimes as ISO strings)."""
+    data = asdict(article)
+    for key, value in list(data.items()):
+        if isinstance(value, datetime):
+            data[key] = value.isoformat()
+    return data
+
+
+def content_hash(article: Article) -> str:
+    """A stable hash of the article's own content; equal hashes mean no new revision."""
+    data = {k: v for k, v in content_dict(article).items() if k not in _NOT_CONTENT}
+    blob = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def article_from_dict(data: dict[str, object]) -> Article:
+    """Inverse of `content_dict`, used to rebuild an Article from a stored snapshot."""
+    d = dict(data)
+    for key in ("published_at", "embargo_until"):
+        if isinstance(d.get(key), str):
+            d[key] = datetime.fromisoformat(d[key])  # type: ignore[arg-type]
+    d["images"] = tuple(Image(**i) for i in d.get("images") or ())  # type: ignore[union-attr,arg-type]
+    d["attachments"] = tuple(Attachment(**a) for a in d.get("attachments") or ())  # type: ignore[union-attr,arg-type]
+    for key in ("subtitles", "tags", "aliases"):
+        d[key] = tuple(d.get(key) or ())  # type: ignore[arg-type]
+    return Article(**d)  # type: ignore[arg-type]

@@ -1,0 +1,23 @@
+"""Binds a site profile to the normalizer: Article in, (post text, post hash) out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from crawler.article import Article
+from crawler.normalize import normalize
+from crawler.profile import Profile, load_profile
+
+
+@dataclass(frozen=True, slots=True)
+class PostRenderer:
+    profile: Profile
+
+    @classmethod
+    def from_path(cls, path: str | Path | None) -> PostRenderer:
+        return cls(load_profile(Path(path) if path else None))
+
+    def render(self, article: Article) -> tuple[str, str]:
+        post = normalize(article, self.profile)
+        return post.text, post.hash

@@ -1,0 +1,53 @@
+"""Child-process entry point for one crawl run: `python -m crawler.run --options JSON`.
+
+Exit codes: 0 finished, 3 stopped early (signal or close reason other than "finished"),
+4 the database failed, 2 bad options; anything else is a crash.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+EXIT_OK, EXIT_BAD_OPTIONS, EXIT_STOPPED, EXIT_STORAGE = 0, 2, 3, 4
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m crawler.run", description=__doc__)
+    parser.add_argument("--options", required=True, help="CrawlOptions as JSON")
+    args = parser.parse_args(argv)
+
+    from crawler.options import CrawlOptions
+
+    try:
+        options = CrawlOptions.from_json(args.options)
+    except (ValueError, TypeError, KeyError) as exc:
+        print(f"crawler.run: bad options: {exc}", file=sys.stderr)
+        return EXIT_BAD_OPTIONS
+
+    # Scrapy is imported only here, in the child, so the service never loads it.
+    from scrapy.crawler import AsyncCrawlerProcess
+
+    from crawler.scrapy_settings import scrapy_settings
+    from crawler.spiders import spider_class
+
+    process = AsyncCrawlerProcess(scrapy_settings(options))
+    crawler = process.create_crawler(spider_class(options.source))
+    process.crawl(
+        crawler,
+        section=options.section,
+        since=options.since,
+        until=options.until,
+        base_url=options.base_url,
+        progress_events=options.progress,
+    )
+    process.start()
+    assert crawler.stats is not None
+    if crawler.stats.get_value("briefing/storage_error"):
+        return EXIT_STORAGE
+    reason = crawler.stats.get_value("finish_reason")
+    return EXIT_OK if reason == "finished" else EXIT_STOPPED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""Scrapy settings for one crawl, built from CrawlOptions (plain values only: Scrapy deep-copies them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crawler.options import CrawlOptions
+
+
+def scrapy_settings(options: CrawlOptions) -> dict[str, Any]:
+    return {
+        "BOT_NAME": "briefing",
+        "USER_AGENT": options.user_agent,
+        "ROBOTSTXT_OBEY": options.obey_robots,
+        "DOWNLOAD_DELAY": options.download_delay,
+        "RANDOMIZE_DOWNLOAD_DELAY": False,
+        "CONCURRENT_REQUESTS": max(options.concurrency, 1),
+        "CONCURRENT_REQUESTS_PER_DOMAIN": max(options.concurrency, 1),
+        "AUTOTHROTTLE_ENABLED": options.autothrottle,
+        "AUTOTHROTTLE_START_DELAY": max(options.download_delay, 0.1),
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0,
+        "DOWNLOAD_TIMEOUT": options.timeout,
+        "RETRY_ENABLED": options.retries > 0,
+        "RETRY_TIMES": options.retries,
+        "RETRY_HTTP_CODES": [429, 500, 502, 503, 504, 522, 524, 408],
+        "BRIEFING_RETRY_BACKOFF": options.retry_backoff,
+        "DOWNLOADER_MIDDLEWARES": {
+            "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+            "crawler.middleware.BackoffRetryMiddleware": 550,
+        },
+        "ITEM_PIPELINES": {"crawler.pipeline.StoragePipeline": 300},
+        "BRIEFING_DATABASE_URL": options.database_url,
+        "BRIEFING_RUN_ID": options.run_id or 0,
+        "BRIEFING_PROFILE_PATH": options.profile_path,
+        "BRIEFING_BATCH_SIZE": options.batch_size,
+        "BRIEFING_FLUSH_SECONDS": options.flush_seconds,
+        "BRIEFING_PROGRESS": options.progress,
+        "COOKIES_ENABLED": True,
+        "TELNETCONSOLE_ENABLED": False,
+        "LOG_LEVEL": "INFO",
+        "LOG_FORMAT": f"%(asctime)s run={options.run_id or '-'} [%(name)s] %(levelname)s: %(message)s",
+        "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
+        "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
+        "FEED_EXPORT_ENCODING": "utf-8",
+    }

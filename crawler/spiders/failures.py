@@ -1,0 +1,26 @@
+"""Map download failures to the named kinds stored with crawl errors."""
+
+from __future__ import annotations
+
+from scrapy.exceptions import DownloadTimeoutError, ResponseDataLossError
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TCPTimedOutError, TimeoutError
+from twisted.python.failure import Failure
+from twisted.web._newclient import ResponseFailed
+
+
+def failure_kind(failure: Failure) -> tuple[str, str]:
+    """(kind, reason) for a failed request, e.g. ("http_500", "HTTP 500 after retries")."""
+    exc = failure.value
+    if isinstance(exc, HttpError):
+        status = exc.response.status
+        return f"http_{status}", f"HTTP {status} after retries"
+    if isinstance(exc, TimeoutError | TCPTimedOutError | DownloadTimeoutError):
+        return "timeout", f"timed out: {exc}"
+    if isinstance(exc, DNSLookupError):
+        return "dns", f"DNS lookup failed: {exc}"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection", f"connection refused: {exc}"
+    if isinstance(exc, ResponseFailed | ResponseDataLossError):
+        return "truncated", "the response was cut short (connection closed before the body ended)"
+    return "error", f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,293 @@
+"""Articles: idempotent batch upserts with revisions, and the queries the CLI and API use."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from crawler.article import Article, article_from_dict, content_dict, content_hash
+from storage import search
+from storage.models import ArticleRevisionRow, ArticleRow, SourceRow, utcnow
+from storage.types import ArticlePage, StoredArticle, UpsertResult
+
+RenderPost = Callable[[Article], tuple[str, str]]  # article -> (post text, post hash)
+
+MAX_LIMIT = 100
+
+
+def _insert(session: Session, table: Any) -> Any:
+    return (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
+
+
+def source_id(session: Session, name: str, *, kind: str | None = None, url: str | None = None) -> int:
+    """The id of source `name`, created on first use (safe under concurrent writers)."""
+    found = session.scalar(select(SourceRow.id).where(SourceRow.name == name))
+    if found is not None:
+        return found
+    stmt = _insert(session, SourceRow).values(
+        name=name, kind=kind or name.split(":")[0], url=url, status="ok", created_at=utcnow()
+    )
+    session.execute(stmt.on_conflict_do_nothing(index_elements=["name"]))
+    return session.scalars(select(SourceRow.id).where(SourceRow.name == name)).one()
+
+
+def _row_values(article: Article, digest: str) -> dict[str, Any]:
+    return {
+        "url": article.url,
+        "section": article.section,
+        "title": article.title,
+        "subtitle": article.subtitle,
+        "published_at": article.published_at,
+        "ministry": article.ministry,
+        "rep_code": article.rep_code,
+        "tags": list(article.tags),
+        "license_type": article.license_type,
+        "license_text_only": article.license_text_only,
+        "body_html": article.body_html,
+        "embargo_until": article.embargo_until,
+        "search_text": search.search_text(
+            article.title, article.subtitle, article.body_html, article.ministry, " ".join(article.tags)
+        ),
+        "data": content_dict(article),
+        "content_hash": digest,
+    }
+
+
+def upsert_articles(
+    *,
+    session: Session,
+    articles: Sequence[Article],
+    run_id: int | None = None,
+    render_post: RenderPost | None = None,
+    now: datetime | None = None,
+) -> UpsertResult:
+    """Insert new articles, update changed ones (adding a revision), touch unchanged ones.
+
+    Runs inside the caller's transaction: a batch is stored whole or not at all. The post is
+    rendered only for new or changed articles.
+    """
+    now = now or utcnow()
+    result = UpsertResult()
+    latest: dict[tuple[str, str], Article] = {}
+    for article in articles:  # the last copy of a duplicate in one batch wins
+        latest[(article.source, article.external_id)] = article
+    by_source: dict[str, list[Article]] = {}
+    for (source, _), article in latest.items():
+        by_source.setdefault(source, []).append(article)
+
+    for source, group in by_source.items():
+        sid = source_id(session, source)
+        rows = {
+            row.external_id: row
+            for row in session.scalars(
+                select(ArticleRow).where(
+                    ArticleRow.source_id == sid,
+                    ArticleRow.external_id.in_([a.external_id for a in group]),
+                )
+            )
+        }
+        for article in group:
+            digest = content_hash(article)
+            row = rows.get(article.external_id)
+            if row is None:
+                row = _insert_new(session, sid, article, digest, now)
+                if row is not None:
+                    _after_change(session, row, article, digest, run_id, render_post, number=1)
+                    result.new += 1
+                    result.ids.append(row.id)
+                    continue
+                # Another writer inserted it between our read and our insert.
+                row = session.scalars(
+                    select(ArticleRow).where(
+                        ArticleRow.source_id == sid, ArticleRow.external_id == article.external_id
+                    )
+                ).one()
+            result.ids.append(row.id)
+            row.last_seen_at = now
+            if row.content_hash == digest:
+                result.unchanged += 1
+                continue
+            for key, value in _row_values(article, digest).items():
+                setattr(row, key, value)
+            row.revision_count += 1
+            row.updated_at = now
+            _after_change(session, row, article, digest, run_id, render_post, number=row.revision_count)
+            result.updated += 1
+    session.flush()
+    return result
+
+
+def _insert_new(session: Session, sid: int, article: Article, digest: str, now: datetime) -> ArticleRow | None:
+    values = _row_values(article, digest) | {
+        "source_id": sid,
+        "external_id": article.external_id,
+        "revision_count": 1,
+        "first_seen_at": now,
+        "last_seen_at": now,
+        "updated_at": now,
+    }
+    stmt = (
+        _insert(session, ArticleRow)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["source_id", "external_id"])
+        .returning(ArticleRow.id)
+    )
+    new_id = session.execute(stmt).scalar()
+    return session.get(ArticleRow, new_id) if new_id is not None else None
+
+
+def _after_change(
+    session: Session,
+    row: ArticleRow,
+    article: Article,
+    digest: str,
+    run_id: int | None,
+    render_post: RenderPost | None,
+    *,
+    number: int,
+) -> None:
+    session.add(
+        ArticleRevisionRow(
+            article_id=row.id,
+            number=number,
+            content_hash=digest,
+            data=row.data,
+            crawl_run_id=run_id,
+            created_at=row.updated_at,
+        )
+    )
+    search.index_bigrams(session, row.id, row.search_text)
+    if render_post is not None:
+        row.post_text, row.post_hash = render_post(article)
+
+
+def _stored(row: ArticleRow, source_name: str) -> StoredArticle:
+    return StoredArticle(
+        id=row.id,
+        source=source_name,
+        article=article_from_dict(row.data),
+        content_hash=row.content_hash,
+        revision_count=row.revision_count,
+        post_text=row.post_text,
+        post_hash=row.post_hash,
+        first_seen_at=row.first_seen_at,
+        last_seen_at=row.last_seen_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _select() -> Select[tuple[ArticleRow, str]]:
+    return select(ArticleRow, SourceRow.name).join(SourceRow, SourceRow.id == ArticleRow.source_id)
+
+
+def get_article(*, session: Session, article_id: int) -> StoredArticle | None:
+    found = session.execute(_select().where(ArticleRow.id == article_id)).first()
+    return _stored(found[0], found[1]) if found else None
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleFilter:
+    query: str | None = None
+    source: str | None = None
+    ministry: str | None = None
+    section: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None  # exclusive
+
+
+def _encode_cursor(row: ArticleRow) -> str:
+    raw = f"{row.published_at.isoformat()}|{row.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """Raise ValueError with a clear message for a cursor this API did not hand out."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        stamp, ident = raw.split("|")
+        return datetime.fromisoformat(stamp), int(ident)
+    except Exception as exc:  # any malformed input is the caller's mistake
+        raise ValueError("invalid cursor: pass the next_cursor value from a previous page") from exc
+
+
+def list_articles(
+    *, session: Session, where: ArticleFilter | None = None, limit: int = 20, cursor: str | None = None
+) -> ArticlePage:
+    """Newest first, `limit` at most 100, with an opaque cursor for the next page."""
+    where = where or ArticleFilter()
+    limit = max(1, min(limit, MAX_LIMIT))
+    stmt = _select()
+    conditions = []
+    if where.query:
+        match = search.match_clause(where.query, session.get_bind().dialect.name)
+        if match is not None:
+            conditions.append(match)
+    if where.source:
+        conditions.append(SourceRow.name == where.source)
+    if where.ministry:
+        conditions.append(ArticleRow.ministry == where.ministry)
+    if where.section:
+        conditions.append(ArticleRow.section == where.section)
+    if where.since:
+        conditions.append(ArticleRow.published_at >= where.since)
+    if where.until:
+        conditions.append(ArticleRow.published_at < where.until)
+    if cursor:
+        stamp, ident = decode_cursor(cursor)
+        conditions.append(
+            or_(
+                ArticleRow.published_at < stamp,
+                and_(ArticleRow.published_at == stamp, ArticleRow.id < ident),
+            )
+        )
+    if conditions:
+        stmt = stmt.where(and_(*conditions))
+    stmt = stmt.order_by(ArticleRow.published_at.desc(), ArticleRow.id.desc()).limit(limit + 1)
+    rows = session.execute(stmt).all()
+    items = [_stored(r[0], r[1]) for r in rows[:limit]]
+    next_cursor = _encode_cursor(rows[limit - 1][0]) if len(rows) > limit else None
+    return ArticlePage(items=items, next_cursor=next_cursor)
+
+
+def iter_articles(*, session: Session, where: ArticleFilter | None = None, batch: int = 100) -> Iterator[StoredArticle]:
+    """Every matching article, newest first, fetched page by page."""
+    cursor: str | None = None
+    while True:
+        page = list_articles(session=session, where=where, limit=batch, cursor=cursor)
+        yield from page.items
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
+
+
+def set_post(*, session: Session, article_id: int, text: str, digest: str) -> bool:
+    """Store a re-rendered post; True when it differs from the stored one."""
+    row = session.get(ArticleRow, article_id)
+    if row is None:
+        raise LookupError(f"no article {article_id}")
+    if row.post_hash == digest:
+        return False
+    row.post_text, row.post_hash = text, digest
+    return True
+
+
+def count_articles(*, session: Session, source: str | None = None) -> int:
+    stmt = select(func.count(ArticleRow.id))
+    if source:
+        stmt = stmt.join(SourceRow, SourceRow.id == ArticleRow.source_id).where(SourceRow.name == source)
+    return session.scalar(stmt) or 0
+
+
+def count_revisions(*, session: Session, article_id: int | None = None) -> int:
+    stmt = select(func.count(ArticleRevisionRow.id))
+    if article_id is not None:
+        stmt = stmt.where(ArticleRevisionRow.article_id == article_id)
+    return session.scalar(stmt) or 0
