@@ -1,0 +1,195 @@
+"""The `briefing` command line: thin commands over storage and the crawl launcher."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from scheduler import output
+from scheduler.crawls import crawl_options, default_window, execute_run, parse_target, pid_alive
+from scheduler.settings import Settings
+from storage import (
+    CrawlRun,
+    Database,
+    close_orphaned_runs,
+    create_run,
+    get_article,
+    list_articles,
+    list_errors,
+    list_runs,
+)
+
+app = typer.Typer(
+    help="briefing: crawl 정책브리핑 (korea.kr) and feeds into a database and Jekyll posts.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+articles_app = typer.Typer(help="Query stored articles.", no_args_is_help=True)
+app.add_typer(articles_app, name="articles")
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+
+
+class ShowFormat(StrEnum):
+    json = "json"
+    md = "md"
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(f"briefing: {message}", err=True)
+    return typer.Exit(code)
+
+
+@app.command()
+def crawl(
+    source: Annotated[str, typer.Argument(help="Source to crawl: korea_kr or korea_kr:<section>.")],
+    section: Annotated[str | None, typer.Option(help="Section of the source, e.g. policy.")] = None,
+    since: Annotated[str | None, typer.Option(help="First day, YYYY-MM-DD (default: 2 days ago, KST).")] = None,
+    until: Annotated[str | None, typer.Option(help="Last day, YYYY-MM-DD (default: today, KST).")] = None,
+    base_url: Annotated[str | None, typer.Option(help="Site base URL (BRIEFING_KOREA_KR_BASE_URL).")] = None,
+    profile: Annotated[Path | None, typer.Option(help="Site profile TOML for rendered posts.")] = None,
+) -> None:
+    """Crawl one source once and store what it finds.
+
+    Example: briefing crawl korea_kr --section policy --since 2026-11-20 --until 2026-11-22
+    """
+    settings = _settings(korea_kr_base_url=base_url, profile=profile)
+    try:
+        target = parse_target(source, section)
+        window = default_window(settings.default_window_days)
+        first = date.fromisoformat(since) if since else window[0]
+        last = date.fromisoformat(until) if until else window[1]
+    except ValueError as exc:
+        raise _fail(str(exc), 2) from exc
+    if first > last:
+        raise _fail(f"--since {first} is after --until {last}", 2)
+    db = Database(settings.database_url)
+    with db.session() as session:
+        close_orphaned_runs(session=session, is_alive=pid_alive)
+        run = create_run(
+            session=session, source=target.name, trigger="manual", since=first.isoformat(), until=last.isoformat()
+        )
+    options = crawl_options(settings, target, first, last, run.id)
+    finished = asyncio.run(_crawl_with_progress(db, settings, run, options))
+    typer.echo(finished.summary())
+    with db.session() as session:
+        for error in list_errors(session=session, run_id=run.id)[:20]:
+            typer.echo(f"  failed {error.url}: {error.reason} [{error.kind}]", err=True)
+    db.dispose()
+    if finished.status != "succeeded":
+        raise typer.Exit(1)
+
+
+async def _crawl_with_progress(db: Database, settings: Settings, run: CrawlRun, options: object) -> CrawlRun:
+    from crawler.options import CrawlOptions
+
+    assert isinstance(options, CrawlOptions)
+    loop = asyncio.get_running_loop()
+    children = []
+
+    def stop(*_: object) -> None:
+        for child in children:
+            loop.create_task(child.stop(settings.grace_seconds))
+
+    # The child runs in its own session: a Ctrl-C reaches us and we stop it gracefully.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop)
+    with output.CrawlProgress(f"{run.source} {options.since}..{options.until}") as bar:
+        return await execute_run(
+            db=db, settings=settings, run=run, options=options, on_event=bar.on_event, on_start=children.append
+        )
+
+
+@articles_app.command("list")
+def articles_list(
+    limit: Annotated[int, typer.Option(min=1, max=100, help="How many, newest first.")] = 20,
+    format: Annotated[Format, typer.Option(help="table or json.")] = Format.table,
+) -> None:
+    """List stored articles, newest first.
+
+    Example: briefing articles list --limit 5 --format json
+    """
+    db = Database(_settings().database_url)
+    with db.session() as session:
+        page = list_articles(session=session, limit=limit)
+    if format is Format.json:
+        output.print_json([item.to_json() for item in page.items])
+    else:
+        output.print_table(output.ARTICLE_COLUMNS, output.article_rows(page.items))
+
+
+@articles_app.command("show")
+def articles_show(
+    article_id: Annotated[int, typer.Argument(help="Article id (see `briefing articles list`).")],
+    format: Annotated[ShowFormat, typer.Option(help="json, or md for the rendered post.")] = ShowFormat.json,
+) -> None:
+    """Show one stored article.
+
+    Example: briefing articles show 12 --format md
+    """
+    db = Database(_settings().database_url)
+    with db.session() as session:
+        stored = get_article(session=session, article_id=article_id)
+    if stored is None:
+        raise _fail(f"no article with id {article_id}")
+    if format is ShowFormat.md:
+        sys.stdout.write(stored.post_text or "")
+    else:
+        output.print_json(stored.to_json())
+
+
+@app.command()
+def runs(
+    source: Annotated[str | None, typer.Option(help="Only runs of this source, e.g. korea_kr:policy.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 20,
+    format: Annotated[Format, typer.Option(help="table or json.")] = Format.table,
+) -> None:
+    """List crawl runs, newest first.
+
+    Example: briefing runs --source korea_kr:policy
+    """
+    db = Database(_settings().database_url)
+    with db.session() as session:
+        found = list_runs(session=session, source=source, limit=limit)
+    if format is Format.json:
+        output.print_json([r.to_json() for r in found])
+        return
+    output.print_table(
+        ("id", "source", "status", "started", "seen", "new", "updated", "unchanged", "failed", "reason"),
+        [
+            (
+                r.id,
+                r.source,
+                r.status,
+                r.started_at.strftime("%Y-%m-%d %H:%M:%S") if r.started_at else "",
+                r.seen,
+                r.new,
+                r.updated,
+                r.unchanged,
+                r.failed,
+                r.reason or "",
+            )
+            for r in found
+        ],
+    )
+
+
+def main() -> None:
+    app()
