@@ -192,4 +192,7 @@ def runs(
 
 
 def main() -> None:
+    # Command modules register themselves on `app` when imported.
+    import scheduler.cli_posts  # noqa: F401
+
     app()

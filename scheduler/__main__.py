@@ -1,0 +1,5 @@
+"""`python -m scheduler` is the `briefing` command."""
+
+from scheduler.cli import main
+
+main()
