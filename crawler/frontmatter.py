@@ -1,0 +1,173 @@
+"""Jekyll front matter in the seed post's exact YAML styles, always round-tripping through PyYAML."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import yaml
+
+# Front matter keys in output order: the seed's five, then the optional extras.
+SEED_KEYS: tuple[str, ...] = ("title", "categories", "excerpt", "feature_text", "image")
+EXTRA_KEYS: tuple[str, ...] = ("date", "source_url", "source", "ministry", "tags", "license")
+KEY_ORDER: tuple[str, ...] = SEED_KEYS + EXTRA_KEYS
+
+_FOLDED_KEYS = frozenset({"excerpt", "feature_text"})
+_QUOTED_KEYS = frozenset({"image"})
+
+# A plain scalar starting with one of these is either invalid YAML or means something else
+# (post-format.md §2); `:` also matters to Ruby's Psych, which reads `:word` as a symbol.
+_INDICATOR_START = frozenset("[]{}\"'!&*%@`-?:|>#,")
+# Psych (Jekyll's YAML) reads `1,000` or `1_000` as integers where PyYAML sees strings.
+_NUMBER_LIKE = re.compile(r"[-+.]?[0-9][0-9_,.:eE+-]*")
+# Noncharacters and the BOM are not printable YAML; PyYAML would escape them in double quotes.
+_UNPRINTABLE = frozenset("\ufeff\ufffe\uffff\U0010ffff")
+_UNLIMITED_WIDTH = 2**30
+
+
+def clean_text(value: str) -> str:
+    """Drop control characters and collapse all whitespace to single spaces.
+
+    Controls go first so that `a \\x00 b` does not leave a double space; whitespace controls
+    (tab, newline, the Unicode line separators) count as whitespace, not as noise.
+    """
+    kept = "".join(ch for ch in value if ch.isspace() or not _is_unprintable(ch))
+    return " ".join(kept.split())
+
+
+def _is_unprintable(ch: str) -> bool:
+    return ch in _UNPRINTABLE or unicodedata.category(ch) in ("Cc", "Cs")
+
+
+def needs_quotes(value: str) -> bool:
+    """Whether a one-line string must be quoted though PyYAML might still write it plain."""
+    return (
+        value == ""
+        or value[0] in _INDICATOR_START
+        or ": " in value
+        or " #" in value
+        or value.endswith(":")
+        or _NUMBER_LIKE.fullmatch(value) is not None
+    )
+
+
+def folded_value(text: str) -> str:
+    """The value a one-paragraph folded scalar (`>`, clip chomping) loads back as."""
+    return f"{text}\n" if text else ""
+
+
+def build_front_matter(
+    *,
+    title: str,
+    categories: Sequence[str],
+    excerpt: str,
+    heading: str,
+    image: str,
+    date: datetime | None = None,
+    source_url: str | None = None,
+    source: str | None = None,
+    ministry: str | None = None,
+    tags: Iterable[str] = (),
+    license: str | None = None,
+) -> dict[str, object]:
+    """The front matter values, cleaned and in output order, exactly as `yaml.safe_load` returns them.
+
+    Extra keys whose value is empty or None are left out.
+    """
+    summary = clean_text(excerpt)
+    feature = "\n".join(part for part in (clean_text(heading), summary) if part)
+    values: dict[str, object] = {
+        "title": clean_text(title),
+        "categories": _clean_list(categories),
+        "excerpt": folded_value(summary),
+        "feature_text": folded_value(feature),
+        "image": clean_text(image),
+    }
+    extras: dict[str, object] = {
+        "date": date.replace(microsecond=0) if date is not None else None,
+        "source_url": clean_text(source_url or ""),
+        "source": clean_text(source or ""),
+        "ministry": clean_text(ministry or ""),
+        "tags": _clean_list(tags),
+        "license": clean_text(license or ""),
+    }
+    values.update((key, value) for key, value in extras.items() if value)
+    return values
+
+
+def _clean_list(items: Iterable[str]) -> list[str]:
+    cleaned = (clean_text(item) for item in items)
+    return list(dict.fromkeys(item for item in cleaned if item))
+
+
+def render_front_matter(values: Mapping[str, object]) -> str:
+    """`---`, the YAML mapping in the seed's styles, `---`; each line ends with `\\n`.
+
+    Keys are written in the mapping's order; `build_front_matter` gives the right one.
+    """
+    styled = {key: _styled(key, value) for key, value in values.items()}
+    body = yaml.dump(
+        styled,
+        Dumper=_SeedDumper,
+        allow_unicode=True,
+        sort_keys=False,
+        default_flow_style=False,
+        width=_UNLIMITED_WIDTH,
+    )
+    return f"---\n{body}---\n"
+
+
+class _Folded(str):
+    """Written as a folded block scalar (`>`)."""
+
+
+class _SingleQuoted(str):
+    """Written in single quotes."""
+
+
+def _styled(key: str, value: object) -> object:
+    if isinstance(value, str) and value:
+        if key in _FOLDED_KEYS:
+            return _Folded(value)
+        if key in _QUOTED_KEYS:
+            return _SingleQuoted(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+class _SeedDumper(yaml.SafeDumper):
+    """SafeDumper writing the seed's styles: indented block lists, `>` and `'…'` where asked."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        # The seed indents list items under their key (`  - News`); PyYAML would not.
+        super().increase_indent(flow, False)
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> Any:
+    # PyYAML's own analysis still applies after this: it quotes anything that would not load
+    # back as the same string (`yes`, `null`, `2024-01-01`, `a: b` …).
+    style = "'" if needs_quotes(value) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+def _represent_folded(dumper: yaml.SafeDumper, value: _Folded) -> Any:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", str(value), style=">")
+
+
+def _represent_single_quoted(dumper: yaml.SafeDumper, value: _SingleQuoted) -> Any:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", str(value), style="'")
+
+
+def _represent_datetime(dumper: yaml.SafeDumper, value: datetime) -> Any:
+    # ISO 8601 with a `T` and the offset (`+09:00`); PyYAML's default puts a space there.
+    return dumper.represent_scalar("tag:yaml.org,2002:timestamp", value.isoformat())
+
+
+_SeedDumper.add_representer(str, _represent_str)
+_SeedDumper.add_representer(_Folded, _represent_folded)
+_SeedDumper.add_representer(_SingleQuoted, _represent_single_quoted)
+_SeedDumper.add_representer(datetime, _represent_datetime)
