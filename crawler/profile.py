@@ -1,0 +1,112 @@
+"""Site profile: every blog-specific choice of the post format, loaded from a TOML file."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from crawler.frontmatter import EXTRA_KEYS
+
+IMAGE_POLICIES: tuple[str, ...] = ("default", "lead")
+
+_SEED_FOOTER = (
+    "유용한 생활 정보가 필요하시다면, "
+    '<a href="https://qoogle.tistory.com" rel="dofollow">qoogle.tistory.com</a>'
+)
+_KOGL_1_ATTRIBUTION = (
+    "정책브리핑의 정책뉴스자료는 「공공누리 제1유형:출처표시」의 조건에 따라 자유롭게 이용이 가능하며, "
+    "출처를 반드시 표기해주셔야 합니다."
+)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What one blog wants; the defaults reproduce the seed post (post-format.md §4)."""
+
+    heading: str = "## rentn 실시간 뉴스 속보입니다."
+    default_image: str = "/assets/img/newspaper.png"
+    # "default": always `default_image`; "lead": the article's first image when it has one.
+    image_policy: str = "default"
+    hero_image_src: str = "/assets/img/news.png"
+    hero_image_alt: str = "rentncar 속보"
+    categories: Mapping[str, str] = field(default_factory=dict)  # article section -> category
+    default_category: str = "News"
+    excerpt_limit: int = 300
+    extra_keys: tuple[str, ...] = EXTRA_KEYS  # which optional front matter keys to write
+    link_rel: str = "nofollow noopener"  # on every body link and the source link; "" for none
+    contact_label: str = "추가 문의"
+    attribution: str = _KOGL_1_ATTRIBUTION  # plain text, always written (KOGL type 1 needs it)
+    source_label: str = "출처"
+    source_link_text: str = "대한민국 정책브리핑(www.korea.kr)"
+    footer_html: str = _SEED_FOOTER  # HTML, written verbatim as the last line; "" for none
+
+    def __post_init__(self) -> None:
+        problem = _invalid_value(self)
+        if problem:
+            raise ValueError(problem)
+
+    def category_for(self, section: str) -> str:
+        return self.categories.get(section, self.default_category)
+
+
+class ProfileError(ValueError):
+    """A profile file that cannot be used; the message names the file and the key."""
+
+
+def load_profile(path: Path | None) -> Profile:
+    """The profile in a TOML file whose keys are `Profile`'s field names; None gives the defaults."""
+    if path is None:
+        return Profile()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ProfileError(f"{path}: cannot read profile: {exc}") from exc
+    return profile_from_dict(data, origin=str(path))
+
+
+def profile_from_dict(data: Mapping[str, Any], *, origin: str = "<profile>") -> Profile:
+    """A profile from already-parsed data, checking every key and type."""
+    known = {f.name: f for f in fields(Profile)}
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in known:
+            raise ProfileError(f"{origin}: unknown key {key!r}; known keys: {', '.join(sorted(known))}")
+        values[key] = _checked(key, value, origin)
+    try:
+        return Profile(**values)
+    except ValueError as exc:
+        raise ProfileError(f"{origin}: {exc}") from exc
+
+
+def _checked(key: str, value: Any, origin: str) -> Any:
+    """The TOML value converted to the field's type, or a ProfileError naming what was expected."""
+    if key == "categories":
+        if isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
+            return dict(value)
+        raise ProfileError(f'{origin}: {key!r} must be a table of section = "Category" strings')
+    if key == "extra_keys":
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return tuple(value)
+        raise ProfileError(f"{origin}: {key!r} must be a list of strings")
+    if key == "excerpt_limit":
+        # bool is an int subclass; `excerpt_limit = true` is a mistake, not 1.
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise ProfileError(f"{origin}: {key!r} must be an integer, not {type(value).__name__}")
+    if isinstance(value, str):
+        return value
+    raise ProfileError(f"{origin}: {key!r} must be a string, not {type(value).__name__}")
+
+
+def _invalid_value(profile: Profile) -> str | None:
+    if profile.image_policy not in IMAGE_POLICIES:
+        return f"image_policy must be one of {', '.join(IMAGE_POLICIES)}, not {profile.image_policy!r}"
+    unknown = [key for key in profile.extra_keys if key not in EXTRA_KEYS]
+    if unknown:
+        return f"extra_keys has unknown key(s) {', '.join(unknown)}; known: {', '.join(EXTRA_KEYS)}"
+    if profile.excerpt_limit < 1:
+        return f"excerpt_limit must be at least 1, not {profile.excerpt_limit}"
+    return None
