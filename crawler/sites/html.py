@@ -1,0 +1,259 @@
+"""Small HTML helpers shared by the site parsers: one parsed document, text, CSS fallbacks, ld+json."""
+
+from __future__ import annotations
+
+import html as html_lib
+import json
+import re
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urljoin
+
+import lxml.html
+from lxml import etree
+from lxml.cssselect import CSSSelector
+
+Element = Any  # lxml.html.HtmlElement; lxml ships no type stubs here
+
+# Elements whose edges separate words even when the markup has no whitespace between them.
+BLOCK_TAGS = frozenset(
+    {
+        "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption", "figure",
+        "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p", "pre",
+        "section", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
+    }
+)  # fmt: skip
+MAX_CAPTION = 200  # longer text beside a photo is a paragraph, not its caption
+_INVISIBLE_TAGS = frozenset({"script", "style", "noscript", "template"})
+_SPACE = re.compile(r"[\s\u00a0\u200b\u3000\ufeff]+")
+_DATE = re.compile(r"(\d{4})[.-](\d{1,2})[.-](\d{1,2})")
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+
+
+def collapse(text: str) -> str:
+    """Whitespace (including NBSP, zero-width and ideographic spaces) collapsed to single spaces."""
+    return _SPACE.sub(" ", text).strip()
+
+
+def unescape_twice(text: str) -> str:
+    # korea.kr double-escapes entities in og:title and feed titles ("&amp;middot;").
+    return html_lib.unescape(html_lib.unescape(text))
+
+
+@lru_cache(maxsize=256)
+def _compiled(selector: str) -> CSSSelector:
+    return CSSSelector(selector, translator="html")
+
+
+def css(element: Element, selector: str) -> list[Element]:
+    return list(_compiled(selector)(element))
+
+
+def first_match(element: Element, selectors: Sequence[str]) -> list[Element]:
+    """Matches of the first selector in an ordered fallback list that matches anything."""
+    for selector in selectors:
+        found = css(element, selector)
+        if found:
+            return found
+    return []
+
+
+def text_of(element: Element, *, exclude: Collection[Element] = ()) -> str:
+    """Visible text of an element, words kept apart at block edges and <br>, whitespace collapsed."""
+    parts: list[str] = []
+
+    def walk(node: Element) -> None:
+        # Comments and processing instructions carry their content in `.text`: never visible.
+        if not isinstance(node.tag, str) or node.tag in _INVISIBLE_TAGS or node in exclude:
+            return
+        block = node.tag in BLOCK_TAGS
+        if block:
+            parts.append(" ")
+        parts.append(node.text or "")
+        for child in node:
+            walk(child)
+            parts.append(child.tail or "")
+        if block:
+            parts.append(" ")
+
+    walk(element)
+    return collapse("".join(parts))
+
+
+def inner_html(element: Element) -> str:
+    head = html_lib.escape(element.text or "", quote=False)
+    return (head + "".join(lxml.html.tostring(child, encoding="unicode") for child in element)).strip()
+
+
+def drop(element: Element) -> None:
+    """Remove an element but keep the text that follows it."""
+    if element.getparent() is not None:
+        element.drop_tree()
+
+
+def has_block_descendant(element: Element) -> bool:
+    return any(
+        isinstance(d.tag, str) and d.tag in BLOCK_TAGS and d.tag != "br" for d in element.iterdescendants()
+    )
+
+
+def text_blocks(root: Element) -> list[Element]:
+    """Block elements holding no other blocks: a body's paragraphs (and cells, items), in order."""
+    return [
+        e
+        for e in root.iterdescendants()
+        if isinstance(e.tag, str) and e.tag in BLOCK_TAGS and e.tag != "br" and not has_block_descendant(e)
+    ]
+
+
+def block_of(element: Element, root: Element) -> Element:
+    """The nearest block around an element below `root`, or the element itself when it sits loose."""
+    for ancestor in element.iterancestors():
+        if ancestor is root:
+            break
+        if ancestor.tag in BLOCK_TAGS:
+            return ancestor
+    return element
+
+
+def following_blocks(element: Element) -> Iterator[Element]:
+    """Later siblings that show something (text or an image); empty spacer paragraphs are skipped."""
+    sibling = element.getnext()
+    while sibling is not None:
+        if isinstance(sibling.tag, str) and (text_of(sibling) or css(sibling, "img")):
+            yield sibling
+        sibling = sibling.getnext()
+
+
+def _own_caption(img: Element, root: Element) -> str:
+    figure = next((a for a in img.iterancestors() if a.tag == "figure"), None)
+    if figure is not None and (captions := css(figure, "figcaption")):
+        return text_of(captions[0])
+    block = block_of(img, root)
+    if block is img or has_block_descendant(block) or len(css(block, "img")) != 1:
+        return ""
+    text = text_of(block)
+    return text if len(text) <= MAX_CAPTION else ""
+
+
+def caption_of(img: Element, root: Element) -> str:
+    """Visible caption of an image: text in its own block, else the next line when it repeats the alt."""
+    if own := _own_caption(img, root):
+        return own
+    alt = collapse(img.get("alt", ""))
+    nxt = next(following_blocks(block_of(img, root)), None)
+    return alt if alt and nxt is not None and not css(nxt, "img") and text_of(nxt) == alt else ""
+
+
+def collapse_repeated_captions(root: Element) -> None:
+    """Drop caption lines repeated right under a photo so that one visible copy remains."""
+    for img in css(root, "img"):
+        own = _own_caption(img, root)
+        caption = own or collapse(img.get("alt", ""))
+        if not caption:
+            continue
+        repeats = []
+        for sibling in following_blocks(block_of(img, root)):
+            if css(sibling, "img") or text_of(sibling) != caption:
+                break
+            repeats.append(sibling)
+        # A caption beside the photo is the visible copy; otherwise the first repeat below it is.
+        for sibling in repeats[0 if own else 1 :]:
+            drop(sibling)
+
+
+def absolute(url: str, base: str) -> str:
+    return urljoin(base, url.strip())
+
+
+def find_date(text: str) -> date | None:
+    """The first YYYY.MM.DD / YYYY-MM-DD date in a text, or None (also for impossible dates)."""
+    match = _DATE.search(text)
+    if not match:
+        return None
+    try:
+        return date(*(int(g) for g in match.groups()))
+    except ValueError:
+        return None
+
+
+def is_date(text: str) -> bool:
+    """The whole text is one date ("2026.05.12", "2026.05.12.", "2026-05-12")."""
+    return bool(_DATE.fullmatch(text.strip().rstrip("."))) and find_date(text) is not None
+
+
+def strip_date(text: str) -> str:
+    """The text with its first date removed, whitespace collapsed."""
+    return collapse(_DATE.sub("", text, count=1))
+
+
+def parse_iso_datetime(value: str) -> datetime | None:
+    """ISO 8601 as ld+json and Open Graph write it; None when unparseable."""
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _json_ld_objects(data: object) -> Iterable[dict[str, Any]]:
+    if isinstance(data, list):
+        for item in data:
+            yield from _json_ld_objects(item)
+    elif isinstance(data, dict):
+        yield data
+        yield from _json_ld_objects(data.get("@graph", []))
+
+
+def parse_json_ld(root: Element) -> tuple[dict[str, Any], ...]:
+    """Every object in the page's ld+json blocks; blocks that are not valid JSON are skipped."""
+    objects: list[dict[str, Any]] = []
+    for script in css(root, 'script[type="application/ld+json"]'):
+        raw = (script.text or "").strip()
+        # Some CMSs wrap the block in an HTML comment or end it with a stray semicolon.
+        raw = raw.removeprefix("<!--").removesuffix("-->").strip().rstrip(";")
+        try:
+            data = json.loads(raw, strict=False)  # strict=False: raw newlines inside strings
+        except ValueError:
+            continue
+        objects.extend(_json_ld_objects(data))
+    return tuple(objects)
+
+
+def _meta_tags(root: Element) -> dict[str, str]:
+    tags: dict[str, str] = {}
+    for meta in css(root, "meta[content]"):
+        key = meta.get("property") or meta.get("name") or meta.get("itemprop")
+        if key:
+            tags.setdefault(key.strip().lower(), meta.get("content", ""))
+    return tags
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A page parsed once: the element tree, its meta tags and its ld+json objects."""
+
+    url: str
+    root: Element
+    meta: Mapping[str, str]
+    json_ld: tuple[dict[str, Any], ...]
+
+    @classmethod
+    def parse(cls, html: str, url: str) -> Document:
+        # lxml refuses str input that still declares an encoding, and raises on empty input.
+        try:
+            root = lxml.html.document_fromstring(_XML_DECLARATION.sub("", html))
+        except etree.ParserError:
+            root = lxml.html.Element("html")
+        return cls(url=url, root=root, meta=_meta_tags(root), json_ld=parse_json_ld(root))
+
+    def css(self, selector: str) -> list[Element]:
+        return css(self.root, selector)
+
+    def first(self, selectors: Sequence[str]) -> list[Element]:
+        return first_match(self.root, selectors)
