@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, text
 from storage import Database
 from storage.db import normalize_url
 
-# pytest_plugins: the replica fixture is added once tests/replica/fixture.py lands
+pytest_plugins = ["tests.replica.fixture"]
 
 BACKENDS = ["sqlite", "postgresql"]
 
