@@ -6,6 +6,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 KST = ZoneInfo("Asia/Seoul")
@@ -85,14 +86,14 @@ def content_hash(article: Article) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-def article_from_dict(data: dict[str, object]) -> Article:
+def article_from_dict(data: dict[str, Any]) -> Article:
     """Inverse of `content_dict`, used to rebuild an Article from a stored snapshot."""
     d = dict(data)
     for key in ("published_at", "embargo_until"):
         if isinstance(d.get(key), str):
-            d[key] = datetime.fromisoformat(d[key])  # type: ignore[arg-type]
-    d["images"] = tuple(Image(**i) for i in d.get("images") or ())  # type: ignore[union-attr,arg-type]
-    d["attachments"] = tuple(Attachment(**a) for a in d.get("attachments") or ())  # type: ignore[union-attr,arg-type]
+            d[key] = datetime.fromisoformat(d[key])
+    d["images"] = tuple(Image(**i) for i in d.get("images") or ())
+    d["attachments"] = tuple(Attachment(**a) for a in d.get("attachments") or ())
     for key in ("subtitles", "tags", "aliases"):
-        d[key] = tuple(d.get(key) or ())  # type: ignore[arg-type]
-    return Article(**d)  # type: ignore[arg-type]
+        d[key] = tuple(d.get(key) or ())
+    return Article(**d)

@@ -101,7 +101,11 @@ class StoragePipeline:
         self.failed += len(failures)
         if self.progress_events:
             progress.emit(
-                "stored", new=result.new, updated=result.updated, unchanged=result.unchanged, failed=len(failures)
+                "stored",
+                new=result.new,
+                updated=result.updated,
+                unchanged=result.unchanged,
+                failed=len(failures),
             )
 
     async def _storage_failed(self, exc: Exception) -> None:
@@ -122,7 +126,9 @@ class StoragePipeline:
                 session=session, articles=articles, run_id=self.run_id, render_post=self.renderer.render
             )
             if self.run_id is not None:
-                record_errors(session=session, run_id=self.run_id, errors=[(f.url, f.kind, f.reason) for f in failures])
+                record_errors(
+                    session=session, run_id=self.run_id, errors=[(f.url, f.kind, f.reason) for f in failures]
+                )
                 add_counts(
                     session=session,
                     run_id=self.run_id,

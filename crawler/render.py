@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crawler.article import Article
-from crawler.normalize import normalize
+from crawler.normalize import Post, normalize
 from crawler.profile import Profile, load_profile
 
 
@@ -18,6 +18,9 @@ class PostRenderer:
     def from_path(cls, path: str | Path | None) -> PostRenderer:
         return cls(load_profile(Path(path) if path else None))
 
+    def post(self, article: Article) -> Post:
+        return normalize(article, self.profile)
+
     def render(self, article: Article) -> tuple[str, str]:
-        post = normalize(article, self.profile)
+        post = self.post(article)
         return post.text, post.hash

@@ -66,7 +66,9 @@ def default_window(days: int, now: datetime | None = None) -> tuple[date, date]:
     return until - timedelta(days=max(days, 1) - 1), until
 
 
-def crawl_options(settings: Settings, target: CrawlTarget, since: date, until: date, run_id: int) -> CrawlOptions:
+def crawl_options(
+    settings: Settings, target: CrawlTarget, since: date, until: date, run_id: int
+) -> CrawlOptions:
     return CrawlOptions(
         source=target.kind,
         section=target.section,
@@ -178,8 +180,9 @@ async def execute_run(
     except asyncio.CancelledError:
         await child.stop(settings.grace_seconds)
         returncode = process.returncode if process.returncode is not None else -signal.SIGKILL
-        status, reason = "interrupted", "the service stopped"
-        await asyncio.shield(asyncio.to_thread(_finish, db, run.id, status, returncode, reason))
+        await asyncio.shield(
+            asyncio.to_thread(_finish, db, run.id, "interrupted", returncode, "the service stopped")
+        )
         raise
     status, reason = outcome(returncode, child.stop_requested, _tail(log_path) if returncode else "")
     logger.info("run %s: %s (exit %s)", run.id, status, returncode)

@@ -50,7 +50,9 @@ class CrawlProgress:
             TextColumn("[bold]{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("new {task.fields[new]} · updated {task.fields[updated]} · failed {task.fields[failed]}"),
+            TextColumn(
+                "new {task.fields[new]} · updated {task.fields[updated]} · failed {task.fields[failed]}"
+            ),
             TimeElapsedColumn(),
             console=Console(stderr=True),
             transient=True,

@@ -125,7 +125,9 @@ def upsert_articles(
     return result
 
 
-def _insert_new(session: Session, sid: int, article: Article, digest: str, now: datetime) -> ArticleRow | None:
+def _insert_new(
+    session: Session, sid: int, article: Article, digest: str, now: datetime
+) -> ArticleRow | None:
     values = _row_values(article, digest) | {
         "source_id": sid,
         "external_id": article.external_id,
@@ -184,7 +186,7 @@ def _stored(row: ArticleRow, source_name: str) -> StoredArticle:
     )
 
 
-def _select() -> Select[tuple[ArticleRow, str]]:
+def _select() -> Select[ArticleRow, str]:
     return select(ArticleRow, SourceRow.name).join(SourceRow, SourceRow.id == ArticleRow.source_id)
 
 
@@ -257,7 +259,9 @@ def list_articles(
     return ArticlePage(items=items, next_cursor=next_cursor)
 
 
-def iter_articles(*, session: Session, where: ArticleFilter | None = None, batch: int = 100) -> Iterator[StoredArticle]:
+def iter_articles(
+    *, session: Session, where: ArticleFilter | None = None, batch: int = 100
+) -> Iterator[StoredArticle]:
     """Every matching article, newest first, fetched page by page."""
     cursor: str | None = None
     while True:

@@ -63,7 +63,14 @@ def mark_running(*, session: Session, run_id: int, pid: int, now: datetime | Non
 
 
 def add_counts(
-    *, session: Session, run_id: int, seen: int = 0, new: int = 0, updated: int = 0, unchanged: int = 0, failed: int = 0
+    *,
+    session: Session,
+    run_id: int,
+    seen: int = 0,
+    new: int = 0,
+    updated: int = 0,
+    unchanged: int = 0,
+    failed: int = 0,
 ) -> None:
     """Increment a run's counters (in the same transaction as the writes they count)."""
     session.execute(
@@ -148,11 +155,18 @@ def last_success(*, session: Session, source: str) -> CrawlRun | None:
 
 
 def list_errors(*, session: Session, run_id: int) -> list[CrawlErrorRecord]:
-    rows = session.scalars(select(CrawlErrorRow).where(CrawlErrorRow.run_id == run_id).order_by(CrawlErrorRow.id))
-    return [CrawlErrorRecord(run_id=r.run_id, url=r.url, kind=r.kind, reason=r.reason, created_at=r.created_at) for r in rows]
+    rows = session.scalars(
+        select(CrawlErrorRow).where(CrawlErrorRow.run_id == run_id).order_by(CrawlErrorRow.id)
+    )
+    return [
+        CrawlErrorRecord(run_id=r.run_id, url=r.url, kind=r.kind, reason=r.reason, created_at=r.created_at)
+        for r in rows
+    ]
 
 
-def close_orphaned_runs(*, session: Session, is_alive: Callable[[int], bool], now: datetime | None = None) -> list[int]:
+def close_orphaned_runs(
+    *, session: Session, is_alive: Callable[[int], bool], now: datetime | None = None
+) -> list[int]:
     """Mark runs left `queued`/`running` by a process that no longer exists as interrupted."""
     closed = []
     for row in session.scalars(select(CrawlRunRow).where(CrawlRunRow.status.in_(ACTIVE))):

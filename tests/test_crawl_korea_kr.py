@@ -26,7 +26,9 @@ def site(replica_factory):  # type: ignore[no-untyped-def]
 
 
 def crawl(env: dict[str, str], *extra: str, check: bool = True):  # type: ignore[no-untyped-def]
-    result = briefing("crawl", "korea_kr", "--section", "policy", "--since", SINCE, "--until", UNTIL, *extra, env=env)
+    result = briefing(
+        "crawl", "korea_kr", "--section", "policy", "--since", SINCE, "--until", UNTIL, *extra, env=env
+    )
     if check:
         assert result.returncode == 0, result.stdout + result.stderr
     return result
@@ -81,15 +83,24 @@ def test_crawl_stores_every_article_once_with_its_fields(site, db_url: str, tmp_
     assert set(stored) == set(truth)
     for news_id, expected in truth.items():
         got = stored[news_id].article
-        assert got.url == expected["canonical_url"] == f"https://www.korea.kr/news/policyNewsView.do?newsId={news_id}"
+        assert (
+            got.url
+            == expected["canonical_url"]
+            == f"https://www.korea.kr/news/policyNewsView.do?newsId={news_id}"
+        )
         assert got.title == expected["title"]
         assert list(got.subtitles) == list(expected["subtitles"])
         assert got.published_at == datetime.fromisoformat(expected["published_at"])
         assert (got.ministry, got.rep_code) == (expected["ministry"], expected["rep_code"])
         assert list(got.tags) == list(expected["tags"])
-        assert (got.license_type, got.license_text_only) == (expected["license_type"], expected["license_text_only"])
+        assert (got.license_type, got.license_text_only) == (
+            expected["license_type"],
+            expected["license_text_only"],
+        )
         assert [(i.url, i.caption) for i in got.images] == [tuple(i) for i in expected["images"]]
-        assert [(a.name, a.url, a.extension) for a in got.attachments] == [tuple(a) for a in expected["attachments"]]
+        assert [(a.name, a.url, a.extension) for a in got.attachments] == [
+            tuple(a) for a in expected["attachments"]
+        ]
         assert got.contact == expected["contact"]
         for paragraph in expected["body_paragraphs"]:
             assert paragraph in got.body_html
@@ -114,7 +125,11 @@ def test_recrawl_changes_nothing_then_one_edit_is_one_revision(site, db_url: str
 
 def test_faulty_pages_are_recorded_and_the_rest_stored(site, db_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     truth = site.truth()
-    broken = {truth[3]["news_id"]: "status:500", truth[10]["news_id"]: "no_title", truth[20]["news_id"]: "truncate"}
+    broken = {
+        truth[3]["news_id"]: "status:500",
+        truth[10]["news_id"]: "no_title",
+        truth[20]["news_id"]: "truncate",
+    }
     flaky = truth[30]["news_id"]
     for news_id, kind in broken.items():
         site.fault(news_id, kind)
@@ -148,7 +163,9 @@ def test_window_limits_the_crawl(site, db_url: str, tmp_path: Path) -> None:  # 
     assert set(stored_by_id(db_url)) == expected
 
 
-def test_sigkill_mid_crawl_then_rerun_leaves_no_duplicate_or_partial(site, db_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_sigkill_mid_crawl_then_rerun_leaves_no_duplicate_or_partial(
+    site, db_url: str, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     for item in site.truth():
         site.fault(item["news_id"], "slow:0.15")
     env = briefing_env(db_url, tmp_path, site.url, BRIEFING_CRAWL_CONCURRENCY="1")

@@ -87,8 +87,16 @@ def test_korean_search(db: Database, query: str, expected: set[int]) -> None:
     upsert(
         db,
         [
-            make_article(1, title="AI 제조 혁신", body_html="<p>기업들이 자율제조를 도입한다.</p>", subtitles=()),
-            make_article(2, title="내년 정부", body_html="<p>정부 예산을 늘린다. OR</p>", subtitles=(), ministry="기재부"),
+            make_article(
+                1, title="AI 제조 혁신", body_html="<p>기업들이 자율제조를 도입한다.</p>", subtitles=()
+            ),
+            make_article(
+                2,
+                title="내년 정부",
+                body_html="<p>정부 예산을 늘린다. OR</p>",
+                subtitles=(),
+                ministry="기재부",
+            ),
         ],
     )
     with db.session() as session:
@@ -133,10 +141,14 @@ def test_filters(db: Database) -> None:
 
 def test_run_lifecycle_and_orphans(db: Database) -> None:
     with db.session() as session:
-        run = storage.create_run(session=session, source="korea_kr:policy", since="2026-11-20", until="2026-11-22")
+        run = storage.create_run(
+            session=session, source="korea_kr:policy", since="2026-11-20", until="2026-11-22"
+        )
         storage.mark_running(session=session, run_id=run.id, pid=999999)
         storage.add_counts(session=session, run_id=run.id, seen=3, new=2, unchanged=1)
-        storage.record_errors(session=session, run_id=run.id, errors=[("https://x/1", "http_500", "HTTP 500")])
+        storage.record_errors(
+            session=session, run_id=run.id, errors=[("https://x/1", "http_500", "HTTP 500")]
+        )
         assert storage.active_run(session=session, source="korea_kr:policy") is not None
     with db.session() as session:
         closed = storage.close_orphaned_runs(session=session, is_alive=lambda pid: False)
