@@ -2,12 +2,35 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
+from typing import Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from crawler.options import DEFAULT_USER_AGENT
+
+
+class SourceSchedule(BaseModel):
+    """When one source is crawled by the service: every `minutes`, or by a crontab line (KST)."""
+
+    minutes: float | None = None
+    cron: str | None = None  # "m h dom mon dow", Asia/Seoul
+    jitter_seconds: float | None = None  # None: Settings.schedule_jitter_seconds
+    window_days: int | None = None  # None: Settings.schedule_window_days
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> SourceSchedule:
+        if (self.minutes is None) == (self.cron is None):
+            raise ValueError("a schedule needs exactly one of `minutes` or `cron`")
+        if self.minutes is not None and self.minutes <= 0:
+            raise ValueError("schedule `minutes` must be positive")
+        if self.jitter_seconds is not None and self.jitter_seconds < 0:
+            raise ValueError("schedule `jitter_seconds` must not be negative")
+        if self.window_days is not None and self.window_days < 1:
+            raise ValueError("schedule `window_days` must be at least 1")
+        return self
 
 
 class Settings(BaseSettings):
@@ -39,6 +62,12 @@ class Settings(BaseSettings):
     schedule_minutes: float = 30.0
     schedule_jitter_seconds: float = 60.0
     grace_seconds: float = 20.0
+    # Per-source schedules, e.g. BRIEFING_SCHEDULES='{"korea_kr:policy": {"cron": "*/15 7-22 * * *"}}'.
+    # Empty: korea_kr:policy every `schedule_minutes`.
+    schedules: dict[str, SourceSchedule] = Field(default_factory=dict)
+    schedule_window_days: int | None = None  # days a scheduled crawl covers; None: default_window_days
+    catch_up: bool = True  # at start, run once what was missed while the service was down
+    log_format: Literal["keyvalue", "json"] = "keyvalue"
 
     @field_validator("korea_kr_base_url")
     @classmethod
@@ -54,6 +83,32 @@ class Settings(BaseSettings):
             raise ValueError("must not be negative")
         return value
 
+    @field_validator("schedule_window_days")
+    @classmethod
+    def _at_least_one_day(cls, value: int | None) -> int | None:
+        if value is not None and value < 1:
+            raise ValueError("BRIEFING_SCHEDULE_WINDOW_DAYS must be at least 1")
+        return value
+
+    def bind_error(self) -> str | None:
+        """Why the service must not listen on `host` as configured, or None when it may."""
+        if self.api_token or is_loopback_host(self.host):
+            return None
+        return (
+            f"refusing to listen on {self.host}: set BRIEFING_API_TOKEN to protect POST /crawls, "
+            "or bind to a loopback address such as 127.0.0.1"
+        )
+
     @property
     def log_dir(self) -> Path:
         return self.data_dir / "logs"
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for `localhost` and loopback IP literals; any other name counts as public."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
