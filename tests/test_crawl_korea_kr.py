@@ -107,6 +107,19 @@ def test_crawl_stores_every_article_once_with_its_fields(site, db_url: str, tmp_
         assert "공유하기" not in got.body_html and "실시간 인기뉴스" not in got.body_html
     run = last_run(db_url)
     assert (run.status, run.seen, run.new, run.failed) == ("succeeded", 60, 60, 0)
+    requests = site.requests()
+    article_requests = [r for r in requests if r["path"].endswith("policyNewsView.do")]
+    fetched = sorted(r["query"].split("newsId=")[1].split("&")[0] for r in article_requests)
+    assert fetched == sorted(truth), "every article fetched exactly once, from the configured base URL"
+    assert all(r["query"] == f"newsId={r['query'].split('=')[1]}" for r in article_requests), "tracking params dropped"
+    assert any(r["path"] == "/robots.txt" for r in requests)
+    for r in requests:
+        headers = {k.lower(): v for k, v in r["headers"].items()}
+        assert "briefing" in headers["user-agent"]
+        if r["path"] != "/robots.txt":
+            assert headers.get("referer"), f"no Referer on {r['path']}"
+    lists = [r for r in requests if r["path"].endswith("policyNewsList.do")]
+    assert [r["method"] for r in lists][0] == "GET" and {r["method"] for r in lists[1:]} == {"POST"}
 
 
 def test_recrawl_changes_nothing_then_one_edit_is_one_revision(site, db_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

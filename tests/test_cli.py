@@ -1,0 +1,133 @@
+"""The `briefing` CLI over a seeded database: output shapes, exit codes and messages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import frontmatter
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+import storage
+from crawler.render import PostRenderer
+from scheduler.cli import app
+from storage import Database
+from tests.factories import make_article
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    import scheduler.cli_posts  # noqa: F401  (registers posts/export on the app)
+
+    monkeypatch.chdir(tmp_path)  # no stray .env or ./data from the repo
+    return {"BRIEFING_DATABASE_URL": db_url, "BRIEFING_DATA_DIR": str(tmp_path / "data")}
+
+
+def seed(db_url: str, *articles) -> list[int]:  # type: ignore[no-untyped-def]
+    db = Database(db_url)
+    with db.session() as session:
+        result = storage.upsert_articles(
+            session=session, articles=list(articles), render_post=PostRenderer.from_path(None).render
+        )
+    db.dispose()
+    return result.ids
+
+
+def invoke(env: dict[str, str], *args: str):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, list(args), env=env, catch_exceptions=False)
+
+
+def test_articles_list_json_has_the_documented_fields(cli_env, db_url) -> None:  # type: ignore[no-untyped-def]
+    seed(db_url, make_article(1), make_article(2, tags=("AI", "예산")))
+    result = invoke(cli_env, "articles", "list", "--format", "json", "--limit", "5")
+    assert result.exit_code == 0, result.output
+    items = json.loads(result.output)
+    assert [i["external_id"] for i in items] == ["148900002", "148900001"]
+    required = {"id", "source", "external_id", "url", "title", "subtitle", "published_at", "ministry", "tags"}
+    assert required | {"license", "body_html"} <= set(items[0])
+    assert items[0]["tags"] == ["AI", "예산"] and items[0]["license"] == "KOGL-1"
+    assert items[0]["published_at"].endswith("+00:00") or "+" in items[0]["published_at"]
+
+
+def test_articles_list_table_and_limit(cli_env, db_url) -> None:  # type: ignore[no-untyped-def]
+    seed(db_url, *(make_article(n) for n in range(1, 5)))
+    result = invoke(cli_env, "articles", "list", "--limit", "2")
+    assert result.exit_code == 0
+    assert "정책 기사 4" in result.output and "정책 기사 3" in result.output
+    assert "정책 기사 2" not in result.output
+
+
+def test_articles_show_json_md_and_unknown(cli_env, db_url) -> None:  # type: ignore[no-untyped-def]
+    (article_id,) = seed(db_url, make_article(1))
+    shown = json.loads(invoke(cli_env, "articles", "show", str(article_id)).output)
+    assert shown["revisions"] == 1 and shown["body_html"] == "<p>기사 1의 본문입니다.</p>"
+    post = invoke(cli_env, "articles", "show", str(article_id), "--format", "md").output
+    assert post.startswith("---\ntitle: 정책 기사 1\n")
+    assert frontmatter.loads(post)["categories"] == ["News"]
+    missing = runner.invoke(app, ["articles", "show", "999"], env=cli_env)
+    assert missing.exit_code == 1 and "no article with id 999" in missing.output
+
+
+def test_posts_rebuild_follows_the_profile(cli_env, db_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (article_id,) = seed(db_url, make_article(1))
+    profile = tmp_path / "blog.toml"
+    profile.write_text('heading = "## 우리 블로그 속보"\ndefault_category = "정책"\n', encoding="utf-8")
+    assert "1 changed" in invoke(cli_env, "posts", "rebuild", "--profile", str(profile)).output
+    assert "0 changed, 1 unchanged" in invoke(cli_env, "posts", "rebuild", "--profile", str(profile)).output
+    post = invoke(cli_env, "articles", "show", str(article_id), "--format", "md").output
+    meta = yaml.safe_load(post.split("---\n")[1])
+    assert meta["categories"] == ["정책"] and meta["feature_text"].startswith("## 우리 블로그 속보\n")
+    env = cli_env | {"BRIEFING_PROFILE": str(profile)}
+    assert "0 changed" in invoke(env, "posts", "rebuild").output  # the env var picks the same profile
+
+
+def test_bad_profile_is_a_clear_error(cli_env, db_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    profile = tmp_path / "bad.toml"
+    profile.write_text('headline = "typo"\n', encoding="utf-8")
+    result = runner.invoke(app, ["posts", "rebuild", "--profile", str(profile)], env=cli_env)
+    assert result.exit_code == 2 and "headline" in result.output
+
+
+def test_export_writes_once_then_only_what_changed(cli_env, db_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    seed(db_url, make_article(1), make_article(2), make_article(3, license_type=4))
+    out = tmp_path / "site"
+    first = invoke(cli_env, "export", "--out", str(out))
+    assert "2 written, 0 unchanged, 1 skipped" in first.output
+    files = sorted((out / "_posts").iterdir())
+    assert len(files) == 2 and all(f.name.startswith("2026-11-20-") for f in files)
+    before = {f.name: f.read_bytes() for f in files}
+    assert "0 written, 2 unchanged, 1 skipped" in invoke(cli_env, "export", "--out", str(out)).output
+    seed(db_url, make_article(2, body_html="<p>고친 본문</p>"))
+    assert "1 written, 1 unchanged, 1 skipped" in invoke(cli_env, "export", "--out", str(out)).output
+    after = {f.name: f.read_bytes() for f in sorted((out / "_posts").iterdir())}
+    changed = [name for name in after if after[name] != before.get(name)]
+    assert len(changed) == 1 and "고친 본문" in after[changed[0]].decode()
+    everything = invoke(cli_env, "export", "--out", str(out), "--all-licenses")
+    assert "1 written, 2 unchanged, 0 skipped" in everything.output
+
+
+def test_export_date_window(cli_env, db_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # make_article(n) is published at 2026-11-20 09:00 KST + n hours
+    seed(db_url, make_article(1), make_article(20))
+    out = tmp_path / "site"
+    result = invoke(cli_env, "export", "--out", str(out), "--since", "2026-11-21", "--until", "2026-11-21")
+    assert "1 written" in result.output
+    assert [f.name[:10] for f in (out / "_posts").iterdir()] == ["2026-11-21"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["crawl", "nowhere"], "unknown source 'nowhere'"),
+        (["crawl", "korea_kr", "--section", "sports"], "unknown section 'sports'"),
+        (["crawl", "korea_kr", "--since", "2026-11-22", "--until", "2026-11-20"], "is after --until"),
+        (["crawl", "korea_kr", "--since", "yesterday"], "Invalid isoformat"),
+    ],
+)
+def test_crawl_rejects_bad_arguments(cli_env, args, message) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(app, args, env=cli_env)
+    assert result.exit_code == 2 and message in result.output
