@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import html as htmlcodec
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from urllib.parse import urljoin, urlsplit
@@ -513,18 +513,49 @@ def _collapse_whitespace(root: HtmlElement) -> None:
             el.tail = _WHITESPACE.sub(" ", el.tail)
     for block in root:
         block.tail = None
-    for el in [root, *_elements(root)]:
+    for el in _elements(root):
         if el.tag in _TEXT_BLOCKS:
-            _strip_edges(el)
+            _strip_line_edges(el)
 
 
-def _strip_edges(el: HtmlElement) -> None:
-    if el.text:
-        el.text = el.text.lstrip()
-    if len(el):
-        el[-1].tail = (el[-1].tail or "").rstrip() or None
-    elif el.text:
-        el.text = el.text.rstrip()
+# Markers in a text block's flow: a line ends (block edge, <br>, nested block) or content that
+# is not text (an image) stands between two pieces of text.
+_LINE_BREAK = "break"
+_NON_TEXT = "non-text"
+_Slot = tuple[HtmlElement, str] | str
+_LINE_ENDING = _TEXT_BLOCKS | _names("table thead tbody tr ul ol figure")
+
+
+def _strip_line_edges(block: HtmlElement) -> None:
+    """Strip the spaces at the start and end of every line of a text block, however nested."""
+    items: list[_Slot] = [_LINE_BREAK, *_flow(block), _LINE_BREAK]
+    for index, item in enumerate(items):
+        if item == _LINE_BREAK:
+            _strip_run(items[index + 1 :], str.lstrip)
+            _strip_run(reversed(items[:index]), str.rstrip)
+
+
+def _flow(el: HtmlElement) -> Iterable[_Slot]:
+    yield (el, "text")
+    for child in el:
+        if child.tag == "br" or child.tag in _LINE_ENDING:
+            yield _LINE_BREAK  # a nested block has its own lines, stripped on their own
+        elif child.tag == "img" or not isinstance(child.tag, str):
+            yield _NON_TEXT
+        else:
+            yield from _flow(child)
+        yield (child, "tail")
+
+
+def _strip_run(items: Iterable[_Slot], strip: Callable[[str], str]) -> None:
+    for item in items:
+        if isinstance(item, str):
+            return
+        node, attr = item
+        stripped = strip(getattr(node, attr) or "")
+        setattr(node, attr, stripped or None)
+        if stripped:
+            return
 
 
 def _add_tbody(table: HtmlElement) -> None:
@@ -567,6 +598,7 @@ ALLOWED_TAGS = _names(
     "p h2 h3 h4 ul ol li b strong i em u table thead tbody tr th td img a br blockquote figure figcaption"
 )
 _ATTRIBUTES = {
+    "*": set(),  # without it nh3 keeps its default generic attributes (title, lang) everywhere
     "a": {"href"},
     "img": {"src", "alt"},
     "td": {"colspan", "rowspan"},
