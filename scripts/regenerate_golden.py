@@ -1,0 +1,40 @@
+"""Rewrite tests/golden/*.md from tests/golden/*.json with the current normalizer (review the diff!)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from crawler.article import article_from_dict  # noqa: E402
+from crawler.normalize import normalize  # noqa: E402
+from crawler.profile import Profile  # noqa: E402
+
+GOLDEN = ROOT / "tests" / "golden"
+
+
+def render(name: str) -> str:
+    """The post the default profile makes from tests/golden/<name>.json."""
+    data = json.loads((GOLDEN / f"{name}.json").read_text(encoding="utf-8"))
+    return normalize(article_from_dict(data), Profile()).text
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("names", nargs="*", help="fixture names (default: every tests/golden/*.json)")
+    args = parser.parse_args(argv)
+    for name in args.names or sorted(path.stem for path in GOLDEN.glob("*.json")):
+        path = GOLDEN / f"{name}.md"
+        # newline="" keeps "\n" on every platform: the expected files are byte-exact.
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            handle.write(render(name))
+        print(f"wrote {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

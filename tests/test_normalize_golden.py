@@ -1,0 +1,46 @@
+"""Golden files: each fixture article in tests/golden/ gives exactly the post next to it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from crawler.article import article_from_dict
+from crawler.normalize import normalize
+from crawler.profile import Profile
+
+GOLDEN = Path(__file__).parent / "golden"
+REGENERATE = "python scripts/regenerate_golden.py"
+NAMES = sorted(path.stem for path in GOLDEN.glob("*.json"))
+
+
+def test_there_are_golden_fixtures() -> None:
+    assert len(NAMES) >= 5
+    for name in NAMES:
+        assert (GOLDEN / f"{name}.md").exists(), (
+            f"tests/golden/{name}.md is missing; run `{REGENERATE} {name}`"
+        )
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_golden_post(name: str) -> None:
+    data = json.loads((GOLDEN / f"{name}.json").read_text(encoding="utf-8"))
+    expected = (GOLDEN / f"{name}.md").read_bytes()
+    actual = normalize(article_from_dict(data), Profile()).text.encode("utf-8")
+    assert actual == expected, (
+        f"tests/golden/{name}.md differs from the normalizer's output. If the change is intended, "
+        f"run `{REGENERATE} {name}` and review the diff before committing it."
+    )
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_golden_post_front_matter_parses_back(name: str) -> None:
+    data = json.loads((GOLDEN / f"{name}.json").read_text(encoding="utf-8"))
+    post = normalize(article_from_dict(data), Profile())
+    lines = post.text.split("\n")
+    front = "\n".join(lines[1 : lines.index("---", 1)])
+    assert yaml.safe_load(front) == post.front_matter
+    assert 0 < len(post.excerpt) <= Profile().excerpt_limit
