@@ -411,7 +411,7 @@ def collapse_captions(html: str, images: Sequence[Image]) -> str:
 
     korea.kr shows a caption both as the image's alt text and as a paragraph after the image,
     sometimes twice: the paragraphs that repeat the caption are dropped and the caption is kept
-    as the figcaption (only when the source showed it).
+    as the figcaption (only when the source showed it). A link around the image is dropped.
     """
     root = _parse(html)
     captions = {image.url: clean_text(image.caption) for image in images}
@@ -616,14 +616,12 @@ def sanitize(block: str, link_rel: str) -> str:
         block,
         tags=set(ALLOWED_TAGS),
         clean_content_tags=set(_CLEAN_CONTENT),
-        attributes={tag: set(names) for tag, names in _ATTRIBUTES.items()},
-        tag_attribute_values={
-            tag: {k: set(v) for k, v in values.items()} for tag, values in _SIZE_VALUES.items()
-        },
+        attributes=_ATTRIBUTES,
+        tag_attribute_values=_SIZE_VALUES,
         attribute_filter=_attribute_filter,
         strip_comments=True,
         link_rel=link_rel or None,
-        url_schemes={"http", "https"},
+        url_schemes=set(_WEB_SCHEMES),
         url_relative="deny",
     ).strip()
 
@@ -658,7 +656,11 @@ def escape_liquid(block: str) -> str:
 
 
 def hero_block(profile: Profile) -> str:
-    """The profile's hero image, written in the seed's own style (`<img … />`)."""
+    """The profile's hero image, written in the seed's own style (`<img … />`).
+
+    Body images are written the way the sanitizer serializes them, as HTML5 void elements
+    (`<img src="…" alt="…">`); only this line keeps the seed's byte-exact `/>`.
+    """
     src = htmlcodec.escape(profile.hero_image_src)
     alt = htmlcodec.escape(profile.hero_image_alt)
     return f'<p><img src="{src}" alt="{alt}" /></p>'
@@ -669,12 +671,16 @@ def closing_blocks(article: Article, profile: Profile) -> list[str]:
     blocks = []
     contact = clean_text(article.contact or "")
     if contact:
-        blocks.append(escape_liquid(_paragraph(f"{profile.contact_label}: {htmlcodec.escape(contact)}")))
-    blocks.append(_paragraph(htmlcodec.escape(profile.attribution)))
+        blocks.append(escape_liquid(_paragraph(f"{profile.contact_label}: {_text(contact)}")))
+    blocks.append(_paragraph(_text(profile.attribution)))
     blocks.append(_paragraph(f"{profile.source_label}: {_source_link(article.url, profile)}"))
     if profile.footer_html:
         blocks.append(profile.footer_html)
     return blocks
+
+
+def _text(text: str) -> str:
+    return htmlcodec.escape(text, quote=False)
 
 
 def _paragraph(inner_html: str) -> str:
@@ -682,7 +688,7 @@ def _paragraph(inner_html: str) -> str:
 
 
 def _source_link(url: str, profile: Profile) -> str:
-    text = htmlcodec.escape(profile.source_link_text)
+    text = _text(profile.source_link_text)
     web_url = _web_url("", url.strip())
     if web_url is None:
         return text
