@@ -32,7 +32,8 @@ class Profile:
     image_policy: str = "default"
     hero_image_src: str = "/assets/img/news.png"
     hero_image_alt: str = "rentncar 속보"
-    categories: Mapping[str, str] = field(default_factory=dict)  # article section -> category
+    # article section -> category; left out of the hash so that a profile stays hashable
+    categories: Mapping[str, str] = field(default_factory=dict, hash=False)
     default_category: str = "News"
     excerpt_limit: int = 300
     extra_keys: tuple[str, ...] = EXTRA_KEYS  # which optional front matter keys to write
