@@ -36,6 +36,7 @@ class ExportResult:
     unchanged: int
     skipped: int
     paths: list[Path] = field(default_factory=list)  # every post file written or already current
+    removed: int = 0  # older files of the same articles (a changed title or date renames the post)
 
 
 class ExportError(RuntimeError):
@@ -61,17 +62,26 @@ def export_posts(
             skipped += 1
     for item in exportable.values():
         _source_url(item)  # fail before writing anything
-    names = assign_filenames(exportable.values(), lambda name: _file_owner(posts_dir / name))
-    written = unchanged = 0
+    owners = _existing_owners(posts_dir)
+    names = assign_filenames(exportable.values(), owners.get)
+    files_of: dict[str, list[str]] = {}
+    for name, url in owners.items():
+        files_of.setdefault(url, []).append(name)
+    written = unchanged = removed = 0
     paths: list[Path] = []
     for item in exportable.values():
-        path = _inside(posts_dir, names[(item.source, item.external_id)])
+        name = names[(item.source, item.external_id)]
+        path = _inside(posts_dir, name)
         if _write_if_changed(path, item.post.text):
             written += 1
         else:
             unchanged += 1
         paths.append(path)
-    return ExportResult(written=written, unchanged=unchanged, skipped=skipped, paths=paths)
+        for old in files_of.get(_source_url(item), []):
+            if old != name and old not in names.values():
+                _inside(posts_dir, old).unlink(missing_ok=True)
+                removed += 1
+    return ExportResult(written=written, unchanged=unchanged, skipped=skipped, paths=paths, removed=removed)
 
 
 def is_exportable(item: ExportItem, *, all_licenses: bool, now: datetime) -> bool:
@@ -132,6 +142,17 @@ def _suffixed_name(item: ExportItem, owner_of: Callable[[str], str | None]) -> s
         # Only a title whose slug ends in another article's suffix could get here.
         raise ExportError(f"{name} already holds another article's post; move it away and export again")
     return name
+
+
+def _existing_owners(posts_dir: Path) -> dict[str, str]:
+    """File name -> the `source_url` in its front matter, for every post already in `posts_dir`."""
+    if not posts_dir.is_dir():
+        return {}
+    owners = {}
+    for path in sorted(posts_dir.glob("*.md")):
+        if path.is_file() and not path.name.startswith("."):
+            owners[path.name] = _file_owner(path) or ""
+    return owners
 
 
 def _file_owner(path: Path) -> str | None:

@@ -93,4 +93,6 @@ def export(
         ]
     result = export_posts(reversed(items), out, all_licenses=all_licenses, now=datetime.now(UTC))
     counts = f"{result.written} written, {result.unchanged} unchanged, {result.skipped} skipped"
+    if result.removed:
+        counts += f", {result.removed} old file(s) of retitled articles removed"
     typer.echo(f"exported to {out / '_posts'}: {counts}")

@@ -88,6 +88,23 @@ def test_only_the_changed_article_is_rewritten(tmp_path: Path) -> None:
     assert (tmp_path / "_posts" / unchanged_name).stat().st_ino == stat_before[unchanged_name]
 
 
+def test_a_retitled_article_replaces_its_old_file(tmp_path: Path) -> None:
+    export_posts([item("1", title="첫째 기사"), item("2", title="둘째 기사")], tmp_path, now=NOW)
+    retitled = item("2", title="둘째 기사 (수정)", day=13)
+    result = export_posts([item("1", title="첫째 기사"), retitled], tmp_path, now=NOW)
+    assert (result.written, result.unchanged, result.removed) == (1, 1, 1)
+    assert sorted(posts(tmp_path)) == sorted([item("1", title="첫째 기사").post.filename, retitled.post.filename])
+
+
+def test_a_hand_written_post_is_never_removed(tmp_path: Path) -> None:
+    (tmp_path / "_posts").mkdir()
+    mine = tmp_path / "_posts" / "2026-05-01-mine.md"
+    mine.write_text("---\ntitle: mine\n---\nhello\n", encoding="utf-8")
+    export_posts([item("1")], tmp_path, now=NOW)
+    export_posts([item("1", title="다른 제목")], tmp_path, now=NOW)
+    assert mine.exists() and len(posts(tmp_path)) == 2
+
+
 @pytest.mark.parametrize("order", [("1", "2"), ("2", "1")])
 def test_a_slug_clash_in_one_batch_gives_two_files_whatever_the_order(
     tmp_path: Path, order: tuple[str, str]
