@@ -79,8 +79,26 @@ def clean_body(body_html: str, base_url: str, images: Sequence[Image]) -> str:
 
 def body_blocks(cleaned_html: str, link_rel: str) -> list[str]:
     """The sanitized blocks of a cleaned body: sanitize, drop empty blocks, escape Liquid."""
-    blocks = [sanitize(block, link_rel) for block in split_blocks(cleaned_html)]
+    blocks = [drop_implicit_tbody(sanitize(block, link_rel)) for block in split_blocks(cleaned_html)]
     return [escape_liquid(block) for block in drop_empty_blocks(blocks)]
+
+
+def drop_implicit_tbody(block: str) -> str:
+    """Unwrap the `<tbody>` of a table without `<thead>`: the seed's tables list rows directly.
+
+    The sanitizer's HTML parser always inserts a tbody; the layout step indented the table, so
+    the wrapper is two whole lines and its rows one indent level too deep.
+    """
+    if not block.startswith("<table") or "<thead" in block or block.count("<tbody>") != 1:
+        return block
+    lines = block.split("\n")
+    opening = f"{_INDENT}<tbody>"
+    closing = f"{_INDENT}</tbody>"
+    if opening not in lines or closing not in lines:
+        return block
+    start, end = lines.index(opening), lines.index(closing)
+    inner = [line.removeprefix(_INDENT) for line in lines[start + 1 : end]]
+    return "\n".join(lines[:start] + inner + lines[end + 1 :])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from crawler.normalize import (
     cut_excerpt,
     decode_entities,
     drop_empty_blocks,
+    drop_implicit_tbody,
     drop_noise,
     escape_liquid,
     excerpt_source,
@@ -548,3 +549,31 @@ def test_post_fields_agree_with_its_text() -> None:
     assert post.date.isoformat() == "2026-05-13"
     assert post.filename == f"2026-05-13-{post.slug}.md"
     assert "\r" not in post.text and "\n\n\n" not in post.text
+
+
+@pytest.mark.parametrize(
+    ("block", "expected"),
+    [
+        (
+            "<table>\n    <tbody>\n        <tr>\n            <td>a</td>\n        </tr>\n    </tbody>\n</table>",
+            "<table>\n    <tr>\n        <td>a</td>\n    </tr>\n</table>",
+        ),
+        (  # with a thead the tbody is real structure and stays
+            "<table>\n    <thead>\n        <tr>\n            <th>h</th>\n        </tr>\n    </thead>\n"
+            "    <tbody>\n        <tr>\n            <td>a</td>\n        </tr>\n    </tbody>\n</table>",
+            None,
+        ),
+        ("<p>not a table</p>", None),
+    ],
+)
+def test_drop_implicit_tbody(block: str, expected: str | None) -> None:
+    assert drop_implicit_tbody(block) == (expected if expected is not None else block)
+
+
+def test_seed_style_table_renders_without_tbody() -> None:
+    body = "<table><tr><th>구분</th><th>대기업</th></tr><tr><td><b>비중</b></td><td>21%</td></tr></table>"
+    post = normalize(article(body_html=body), Profile())
+    assert (
+        "<table>\n    <tr>\n        <th>구분</th>\n        <th>대기업</th>\n    </tr>\n"
+        "    <tr>\n        <td><b>비중</b></td>\n        <td>21%</td>\n    </tr>\n</table>"
+    ) in post.body
