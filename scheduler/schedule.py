@@ -1,0 +1,194 @@
+"""The crawl schedule: one APScheduler job per configured source, and catch-up at start.
+
+Jobs live in a memory job store rebuilt from the settings at every start; the durable state is
+the `crawl_runs` table. A source whose last scheduled run is older than one period (or was cut
+short) gets one catch-up run at start, however many periods were missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from crawler.article import KST
+from scheduler.crawls import CrawlTarget, default_window, parse_target
+from scheduler.manager import AlreadyRunning, CrawlManager, ShuttingDown
+from scheduler.settings import Settings, SourceSchedule
+from storage import CrawlRun
+from storage.stats import last_run_times
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+SCHEDULED = "scheduled"
+CATCH_UP = "catch_up"
+DEFAULT_SOURCE = "korea_kr:policy"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceJob:
+    """How often one source is crawled and how many days each crawl covers."""
+
+    target: CrawlTarget
+    minutes: float | None
+    cron: str | None
+    jitter_seconds: float
+    window_days: int
+
+    def describe(self) -> str:
+        return f"every {self.minutes:g} min" if self.minutes is not None else f"cron {self.cron!r} (KST)"
+
+    def trigger(self, phase: datetime) -> BaseTrigger:
+        """The APScheduler trigger; interval slots are counted from `phase`."""
+        jitter = int(self.jitter_seconds) or None
+        if self.minutes is not None:
+            return IntervalTrigger(minutes=self.minutes, start_date=phase, timezone=KST, jitter=jitter)
+        assert self.cron is not None
+        return cron_trigger(self.cron, jitter=jitter)
+
+    def missed(self, last_run: datetime, now: datetime) -> bool:
+        """True when at least one slot fell between `last_run` and `now`."""
+        if self.minutes is not None:
+            return now - last_run >= timedelta(minutes=self.minutes)
+        assert self.cron is not None
+        slot = cron_trigger(self.cron).get_next_fire_time(None, last_run + timedelta(seconds=1))
+        return slot is not None and slot <= now
+
+
+def cron_trigger(cron: str, jitter: int | None = None) -> CronTrigger:
+    """A trigger from "minute hour day month day-of-week" in Asia/Seoul; ValueError when invalid."""
+    fields = cron.split()
+    if len(fields) != 5:
+        raise ValueError(f"cron {cron!r} needs 5 fields: minute hour day month day-of-week")
+    minute, hour, day, month, day_of_week = fields
+    if any(c.isdigit() for c in day_of_week):
+        # APScheduler 3 counts weekdays from Monday=0, crontab from Sunday=0: names are unambiguous.
+        raise ValueError(f"cron {cron!r}: write the day of week as names (mon-fri, sat,sun), not numbers")
+    return CronTrigger(
+        minute=minute, hour=hour, day=day, month=month, day_of_week=day_of_week, timezone=KST, jitter=jitter
+    )
+
+
+def jobs_from_settings(settings: Settings) -> list[SourceJob]:
+    """Validated jobs; ValueError names the bad entry of BRIEFING_SCHEDULES."""
+    configured = settings.schedules or {DEFAULT_SOURCE: SourceSchedule(minutes=settings.schedule_minutes)}
+    jobs: dict[str, SourceJob] = {}
+    for key, spec in configured.items():
+        try:
+            target = parse_target(key)
+            if spec.cron is not None:
+                cron_trigger(spec.cron)
+        except ValueError as exc:
+            raise ValueError(f"BRIEFING_SCHEDULES[{key!r}]: {exc}") from exc
+        if target.name in jobs:
+            raise ValueError(f"BRIEFING_SCHEDULES names {target.name} twice")
+        jobs[target.name] = SourceJob(
+            target=target,
+            minutes=spec.minutes,
+            cron=spec.cron,
+            jitter_seconds=settings.schedule_jitter_seconds
+            if spec.jitter_seconds is None
+            else spec.jitter_seconds,
+            window_days=spec.window_days or settings.schedule_window_days or settings.default_window_days,
+        )
+    return list(jobs.values())
+
+
+def due_for_catch_up(
+    jobs: list[SourceJob], last: dict[str, tuple[datetime, str]], now: datetime
+) -> list[SourceJob]:
+    """Jobs that missed a slot while the service was down, never ran, or were cut short."""
+    due = []
+    for job in jobs:
+        previous = last.get(job.target.name)
+        if previous is None or previous[1] == "interrupted" or job.missed(previous[0], now):
+            due.append(job)
+    return due
+
+
+async def submit_scheduled(
+    manager: CrawlManager, job: SourceJob, now: Clock, trigger: str
+) -> CrawlRun | None:
+    """Submit one run of `job`; a busy source skips this slot rather than queueing behind it."""
+    since, until = default_window(job.window_days, now())
+    try:
+        return await manager.submit(job.target, since, until, trigger)
+    except AlreadyRunning as busy:
+        logger.info(
+            "slot skipped: source busy",
+            extra={"source": job.target.name, "run_id": busy.run.id, "trigger": trigger},
+        )
+    except ShuttingDown:
+        pass
+    return None
+
+
+class Schedule:
+    """The running schedule of every source; `start()` must be awaited inside the event loop."""
+
+    def __init__(self, settings: Settings, manager: CrawlManager, *, now: Clock = utc_now) -> None:
+        self.settings = settings
+        self.manager = manager
+        self.now = now
+        self.jobs = jobs_from_settings(settings)
+        self.scheduler = AsyncIOScheduler(
+            timezone=KST,
+            # Jobs only submit and return, so overlapping instances never pile up; a slot the
+            # loop was too busy for still runs once.
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )
+        self.catch_up_runs: list[CrawlRun] = []
+
+    @property
+    def running(self) -> bool:
+        return bool(self.scheduler.running)
+
+    def next_run_times(self) -> dict[str, datetime | None]:
+        return {job.id: job.next_run_time for job in self.scheduler.get_jobs()}
+
+    async def start(self) -> None:
+        last = await asyncio.to_thread(self._last_scheduled)
+        now = self.now()
+        due = due_for_catch_up(self.jobs, last, now) if self.settings.catch_up else []
+        for job in self.jobs:
+            previous = last.get(job.target.name)
+            # Keep the slot rhythm across restarts, unless a catch-up run starts one now.
+            phase = previous[0] if previous is not None and job not in due else now
+            self.scheduler.add_job(
+                submit_scheduled,
+                trigger=job.trigger(phase),
+                args=(self.manager, job, self.now, SCHEDULED),
+                id=job.target.name,
+                name=f"crawl {job.target.name}",
+            )
+        self.scheduler.start()
+        for job in self.jobs:
+            logger.info(
+                f"scheduled {job.describe()}, window {job.window_days} day(s)",
+                extra={"source": job.target.name, "next_run": self.next_run_times().get(job.target.name)},
+            )
+        for job in due:
+            run = await submit_scheduled(self.manager, job, self.now, CATCH_UP)
+            if run is not None:
+                self.catch_up_runs.append(run)
+
+    async def stop(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+            await asyncio.sleep(0)  # AsyncIOScheduler shuts down on the next loop iteration
+
+    def _last_scheduled(self) -> dict[str, tuple[datetime, str]]:
+        with self.manager.db.session() as session:
+            return last_run_times(session=session, triggers=(SCHEDULED, CATCH_UP))
