@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from scheduler import output
-from scheduler.crawls import crawl_options, default_window, execute_run, parse_target, pid_alive
+from scheduler.crawls import CrawlChild, crawl_options, default_window, execute_run, parse_target, pid_alive
 from scheduler.settings import Settings
 from storage import (
     CrawlRun,
@@ -61,15 +61,22 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 def crawl(
     source: Annotated[str, typer.Argument(help="Source to crawl: korea_kr or korea_kr:<section>.")],
     section: Annotated[str | None, typer.Option(help="Section of the source, e.g. policy.")] = None,
-    since: Annotated[str | None, typer.Option(help="First day, YYYY-MM-DD (default: 2 days ago, KST).")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="First day, YYYY-MM-DD (default: 2 days ago, KST).")
+    ] = None,
     until: Annotated[str | None, typer.Option(help="Last day, YYYY-MM-DD (default: today, KST).")] = None,
     base_url: Annotated[str | None, typer.Option(help="Site base URL (BRIEFING_KOREA_KR_BASE_URL).")] = None,
     profile: Annotated[Path | None, typer.Option(help="Site profile TOML for rendered posts.")] = None,
+    via: Annotated[str | None, typer.Option(help="Trigger a running service: http://127.0.0.1:8080")] = None,
 ) -> None:
     """Crawl one source once and store what it finds.
 
     Example: briefing crawl korea_kr --section policy --since 2026-11-20 --until 2026-11-22
     """
+    if via:
+        from scheduler.cli_service import crawl_via
+
+        return crawl_via(via, source, section, since, until)
     settings = _settings(korea_kr_base_url=base_url, profile=profile)
     try:
         target = parse_target(source, section)
@@ -84,7 +91,11 @@ def crawl(
     with db.session() as session:
         close_orphaned_runs(session=session, is_alive=pid_alive)
         run = create_run(
-            session=session, source=target.name, trigger="manual", since=first.isoformat(), until=last.isoformat()
+            session=session,
+            source=target.name,
+            trigger="manual",
+            since=first.isoformat(),
+            until=last.isoformat(),
         )
     options = crawl_options(settings, target, first, last, run.id)
     finished = asyncio.run(_crawl_with_progress(db, settings, run, options))
@@ -102,7 +113,7 @@ async def _crawl_with_progress(db: Database, settings: Settings, run: CrawlRun, 
 
     assert isinstance(options, CrawlOptions)
     loop = asyncio.get_running_loop()
-    children = []
+    children: list[CrawlChild] = []
 
     def stop(*_: object) -> None:
         for child in children:
@@ -113,7 +124,12 @@ async def _crawl_with_progress(db: Database, settings: Settings, run: CrawlRun, 
         loop.add_signal_handler(sig, stop)
     with output.CrawlProgress(f"{run.source} {options.since}..{options.until}") as bar:
         return await execute_run(
-            db=db, settings=settings, run=run, options=options, on_event=bar.on_event, on_start=children.append
+            db=db,
+            settings=settings,
+            run=run,
+            options=options,
+            on_event=bar.on_event,
+            on_start=children.append,
         )
 
 
@@ -157,7 +173,9 @@ def articles_show(
 
 @app.command()
 def runs(
-    source: Annotated[str | None, typer.Option(help="Only runs of this source, e.g. korea_kr:policy.")] = None,
+    source: Annotated[
+        str | None, typer.Option(help="Only runs of this source, e.g. korea_kr:policy.")
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 20,
     format: Annotated[Format, typer.Option(help="table or json.")] = Format.table,
 ) -> None:
@@ -194,5 +212,6 @@ def runs(
 def main() -> None:
     # Command modules register themselves on `app` when imported.
     import scheduler.cli_posts  # noqa: F401
+    import scheduler.cli_service  # noqa: F401
 
     app()
