@@ -555,7 +555,8 @@ def test_post_fields_agree_with_its_text() -> None:
     ("block", "expected"),
     [
         (
-            "<table>\n    <tbody>\n        <tr>\n            <td>a</td>\n        </tr>\n    </tbody>\n</table>",
+            "<table>\n    <tbody>\n        <tr>\n            <td>a</td>\n"
+            "        </tr>\n    </tbody>\n</table>",
             "<table>\n    <tr>\n        <td>a</td>\n    </tr>\n</table>",
         ),
         (  # with a thead the tbody is real structure and stays
