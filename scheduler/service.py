@@ -28,7 +28,7 @@ from storage import Database, close_orphaned_runs
 
 logger = logging.getLogger(__name__)
 
-API_SHUTDOWN_SECONDS = 5.0  # open HTTP requests get this long once the children are gone
+API_SHUTDOWN_SECONDS = 5  # open HTTP requests get this long once the children are gone
 
 
 class ServiceError(Exception):
@@ -116,7 +116,7 @@ async def running(settings: Settings) -> AsyncIterator[Service]:
             lifespan="off",  # this context manager is the lifespan
             log_config=None,
             server_header=False,
-            timeout_graceful_shutdown=int(API_SHUTDOWN_SECONDS),
+            timeout_graceful_shutdown=API_SHUTDOWN_SECONDS,
         )
         # The API starts before the schedule so a busy port fails before any crawl, and it
         # stops after the children so clients can watch their runs end.
