@@ -18,6 +18,7 @@ from scheduler.settings import Settings
 from storage import (
     CrawlRun,
     Database,
+    SourceBusy,
     close_orphaned_runs,
     create_run,
     get_article,
@@ -88,15 +89,21 @@ def crawl(
     if first > last:
         raise _fail(f"--since {first} is after --until {last}", 2)
     db = Database(settings.database_url)
-    with db.session() as session:
-        close_orphaned_runs(session=session, is_alive=pid_alive)
-        run = create_run(
-            session=session,
-            source=target.name,
-            trigger="manual",
-            since=first.isoformat(),
-            until=last.isoformat(),
-        )
+    try:
+        with db.session() as session:
+            close_orphaned_runs(session=session, is_alive=pid_alive)
+            run = create_run(
+                session=session,
+                source=target.name,
+                trigger="manual",
+                since=first.isoformat(),
+                until=last.isoformat(),
+            )
+    except SourceBusy as busy:
+        raise _fail(
+            f"{busy.run.source} is already being crawled by run {busy.run.id} ({busy.run.status}); "
+            "wait for it to end (see `briefing runs`)"
+        ) from None
     options = crawl_options(settings, target, first, last, run.id)
     finished = asyncio.run(_crawl_with_progress(db, settings, run, options))
     typer.echo(finished.summary())

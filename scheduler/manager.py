@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from scheduler.crawls import CrawlChild, CrawlTarget, crawl_options, execute_run, pid_alive
 from scheduler.settings import Settings
-from storage import CrawlRun, Database, active_run, create_run, finish_run, get_run
+from storage import CrawlRun, Database, SourceBusy, active_run, create_run, finish_run, get_run
 from storage.runs import FINAL
 
 logger = logging.getLogger(__name__)
@@ -164,13 +164,16 @@ class CrawlManager:
                     status="interrupted",
                     reason="the process running this crawl ended without finishing it",
                 )
-            return create_run(
-                session=session,
-                source=source,
-                trigger=trigger,
-                since=since.isoformat(),
-                until=until.isoformat(),
-            )
+            try:
+                return create_run(
+                    session=session,
+                    source=source,
+                    trigger=trigger,
+                    since=since.isoformat(),
+                    until=until.isoformat(),
+                )
+            except SourceBusy as busy:  # another process started it between our check and insert
+                raise AlreadyRunning(busy.run) from None
 
     def _close(self, run_id: int, status: str, reason: str) -> None:
         with self.db.session() as session:

@@ -12,6 +12,7 @@ from storage.articles import (
 )
 from storage.db import DEFAULT_URL, Database
 from storage.runs import (
+    SourceBusy,
     active_run,
     add_counts,
     close_orphaned_runs,
@@ -34,6 +35,7 @@ __all__ = [
     "CrawlErrorRecord",
     "CrawlRun",
     "Database",
+    "SourceBusy",
     "StoredArticle",
     "UpsertResult",
     "active_run",

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -64,6 +66,8 @@ class SourceRow(Base):
     status: Mapped[str] = mapped_column(String(20), default="ok")
     etag: Mapped[str | None] = mapped_column(Text)
     last_modified: Mapped[str | None] = mapped_column(Text)
+    last_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)  # why the status is not "ok"
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -73,6 +77,8 @@ class ArticleRow(Base):
         UniqueConstraint("source_id", "external_id", name="uq_articles_source_external"),
         Index("ix_articles_published", "published_at"),
         Index("ix_articles_ministry", "ministry"),
+        Index("ix_articles_body_hash", "body_hash"),
+        Index("ix_articles_dedupe_key", "dedupe_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -94,12 +100,34 @@ class ArticleRow(Base):
     # The whole Article as JSON: the storage-independent truth the post is rendered from.
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     content_hash: Mapped[str] = mapped_column(String(64))
+    # Duplicate detection: the same document posted under two ids (hash of the body text;
+    # hash of title + day + ministry).
+    body_hash: Mapped[str | None] = mapped_column(String(64))
+    dedupe_key: Mapped[str | None] = mapped_column(String(64))
+    # HTTP validators of the article page, for conditional re-fetches.
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
     revision_count: Mapped[int] = mapped_column(Integer, default=1)
     post_text: Mapped[str | None] = mapped_column(Text)
     post_hash: Mapped[str | None] = mapped_column(String(64))
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ArticleAliasRow(Base):
+    """Another external id of a stored article (the same document posted twice)."""
+
+    __tablename__ = "article_aliases"
+    __table_args__ = (
+        UniqueConstraint("source_id", "external_id", name="uq_article_aliases_source_external"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    external_id: Mapped[str] = mapped_column(String(100))
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ArticleRevisionRow(Base):
@@ -115,9 +143,24 @@ class ArticleRevisionRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+ACTIVE_STATUSES = ("queued", "running")
+
+
 class CrawlRunRow(Base):
     __tablename__ = "crawl_runs"
-    __table_args__ = (Index("ix_crawl_runs_source", "source", "id"),)
+    __table_args__ = (
+        Index("ix_crawl_runs_source", "source", "id"),
+        # At most one queued or running crawl per source, across every process and replica.
+        Index(
+            "uq_crawl_runs_one_active",
+            "source",
+            unique=True,
+            sqlite_where=text("status IN ('queued', 'running')"),
+            postgresql_where=text("status IN ('queued', 'running')"),
+        ),
+        # A scheduled slot (scheduled time // interval) is claimed by one replica only.
+        UniqueConstraint("source", "slot", name="uq_crawl_runs_source_slot"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source: Mapped[str] = mapped_column(String(200))  # crawl target, e.g. "korea_kr:policy"
@@ -129,6 +172,9 @@ class CrawlRunRow(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     pid: Mapped[int | None] = mapped_column(Integer)
+    host: Mapped[str | None] = mapped_column(String(255))  # where the pid lives
+    slot: Mapped[int | None] = mapped_column(BigInteger)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # lease of a running crawl
     exit_code: Mapped[int | None] = mapped_column(Integer)
     reason: Mapped[str | None] = mapped_column(Text)
     seen: Mapped[int] = mapped_column(Integer, default=0)
@@ -136,6 +182,21 @@ class CrawlRunRow(Base):
     updated: Mapped[int] = mapped_column(Integer, default=0)
     unchanged: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class BackfillRow(Base):
+    """A long crawl walked day by day; `next_day` is where a resumed backfill starts."""
+
+    __tablename__ = "backfills"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(200))
+    since: Mapped[str] = mapped_column(String(10))
+    until: Mapped[str] = mapped_column(String(10))
+    next_day: Mapped[str | None] = mapped_column(String(10))  # None when every day is done
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class CrawlErrorRow(Base):

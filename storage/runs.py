@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.models import CrawlErrorRow, CrawlRunRow, utcnow
@@ -13,6 +15,15 @@ from storage.types import CrawlErrorRecord, CrawlRun
 
 ACTIVE = ("queued", "running")
 FINAL = ("succeeded", "failed", "interrupted")
+QUEUED_GRACE = timedelta(minutes=5)  # a run queued longer than this without a pid was abandoned
+
+
+class SourceBusy(Exception):
+    """A crawl of this source is already queued or running (in any process); `run` is that one."""
+
+    def __init__(self, run: CrawlRun) -> None:
+        super().__init__(f"run {run.id} of {run.source} is already {run.status}")
+        self.run = run
 
 
 def _run(row: CrawlRunRow) -> CrawlRun:
@@ -46,19 +57,36 @@ def create_run(
     until: str | None = None,
     now: datetime | None = None,
 ) -> CrawlRun:
+    """A queued run; SourceBusy when the source already has a queued or running one.
+
+    The database enforces this (a partial unique index), so two processes racing to start
+    the same source cannot both succeed.
+    """
     row = CrawlRunRow(
         source=source, trigger=trigger, since=since, until=until, status="queued", created_at=now or utcnow()
     )
-    session.add(row)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        current = active_run(session=session, source=source)
+        if current is None:
+            raise
+        raise SourceBusy(current) from None
     return _run(row)
 
 
-def mark_running(*, session: Session, run_id: int, pid: int, now: datetime | None = None) -> None:
+def mark_running(
+    *, session: Session, run_id: int, pid: int, now: datetime | None = None, host: str | None = None
+) -> None:
+    stamp = now or utcnow()
     session.execute(
         update(CrawlRunRow)
         .where(CrawlRunRow.id == run_id)
-        .values(status="running", pid=pid, started_at=now or utcnow())
+        .values(
+            status="running", pid=pid, host=host or socket.gethostname(), started_at=stamp, heartbeat_at=stamp
+        )
     )
 
 
@@ -165,13 +193,28 @@ def list_errors(*, session: Session, run_id: int) -> list[CrawlErrorRecord]:
 
 
 def close_orphaned_runs(
-    *, session: Session, is_alive: Callable[[int], bool], now: datetime | None = None
+    *,
+    session: Session,
+    is_alive: Callable[[int], bool],
+    now: datetime | None = None,
+    host: str | None = None,
+    queued_grace: timedelta = QUEUED_GRACE,
 ) -> list[int]:
-    """Mark runs left `queued`/`running` by a process that no longer exists as interrupted."""
+    """Mark runs left `queued`/`running` by a process that no longer exists as interrupted.
+
+    Only runs whose pid lives on this host can be judged by pid; a queued run that never got
+    a pid is abandoned only after `queued_grace` (its starter may be about to spawn it).
+    """
+    now = now or utcnow()
+    host = host or socket.gethostname()
     closed = []
     for row in session.scalars(select(CrawlRunRow).where(CrawlRunRow.status.in_(ACTIVE))):
-        if row.pid is None or not is_alive(row.pid):
-            row.status, row.finished_at = "interrupted", now or utcnow()
+        if row.pid is None:
+            orphaned = now - row.created_at > queued_grace
+        else:
+            orphaned = row.host in (None, host) and not is_alive(row.pid)
+        if orphaned:
+            row.status, row.finished_at = "interrupted", now
             row.reason = row.reason or "the process running this crawl ended without finishing it"
             closed.append(row.id)
     return closed

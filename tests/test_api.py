@@ -45,10 +45,13 @@ class FakeCrawls:
         if self.busy is not None:
             raise AlreadyRunning(self.busy)
         self.submitted.append((target.name, since, until, trigger))
-        with self.db.session() as session:
-            return storage.create_run(
-                session=session, source=target.name, trigger=trigger, since=str(since), until=str(until)
-            )
+        try:
+            with self.db.session() as session:
+                return storage.create_run(
+                    session=session, source=target.name, trigger=trigger, since=str(since), until=str(until)
+                )
+        except storage.SourceBusy as busy:  # as the real manager does
+            raise AlreadyRunning(busy.run) from None
 
 
 @dataclass

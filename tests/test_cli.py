@@ -131,3 +131,16 @@ def test_export_date_window(cli_env, db_url, tmp_path) -> None:  # type: ignore[
 def test_crawl_rejects_bad_arguments(cli_env, args, message) -> None:  # type: ignore[no-untyped-def]
     result = runner.invoke(app, args, env=cli_env)
     assert result.exit_code == 2 and message in result.output
+
+
+def test_crawl_refuses_a_source_that_is_already_being_crawled(cli_env, db_url) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    db = Database(db_url)
+    with db.session() as session:
+        run = storage.create_run(session=session, source="korea_kr:policy")
+        storage.mark_running(session=session, run_id=run.id, pid=os.getpid())  # a live process
+    db.dispose()
+    result = runner.invoke(app, ["crawl", "korea_kr"], env=cli_env)
+    assert result.exit_code == 1
+    assert f"already being crawled by run {run.id}" in result.output

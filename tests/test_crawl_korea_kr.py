@@ -111,7 +111,9 @@ def test_crawl_stores_every_article_once_with_its_fields(site, db_url: str, tmp_
     article_requests = [r for r in requests if r["path"].endswith("policyNewsView.do")]
     fetched = sorted(r["query"].split("newsId=")[1].split("&")[0] for r in article_requests)
     assert fetched == sorted(truth), "every article fetched exactly once, from the configured base URL"
-    assert all(r["query"] == f"newsId={r['query'].split('=')[1]}" for r in article_requests), "tracking params dropped"
+    assert all(r["query"] == f"newsId={r['query'].split('=')[1]}" for r in article_requests), (
+        "tracking params dropped"
+    )
     assert any(r["path"] == "/robots.txt" for r in requests)
     for r in requests:
         headers = {k.lower(): v for k, v in r["headers"].items()}

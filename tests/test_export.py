@@ -93,7 +93,9 @@ def test_a_retitled_article_replaces_its_old_file(tmp_path: Path) -> None:
     retitled = item("2", title="둘째 기사 (수정)", day=13)
     result = export_posts([item("1", title="첫째 기사"), retitled], tmp_path, now=NOW)
     assert (result.written, result.unchanged, result.removed) == (1, 1, 1)
-    assert sorted(posts(tmp_path)) == sorted([item("1", title="첫째 기사").post.filename, retitled.post.filename])
+    assert sorted(posts(tmp_path)) == sorted(
+        [item("1", title="첫째 기사").post.filename, retitled.post.filename]
+    )
 
 
 def test_a_hand_written_post_is_never_removed(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import text
 
 import storage
+import storage.runs
 from storage import ArticleFilter, Database
 from tests.factories import make_article
 
@@ -165,3 +166,31 @@ def test_sqlite_uses_wal(tmp_path) -> None:  # type: ignore[no-untyped-def]
     with database.engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
     database.dispose()
+
+
+def test_one_active_run_per_source_is_enforced_by_the_database(db: Database) -> None:
+    with db.session() as session:
+        first = storage.create_run(session=session, source="korea_kr:policy")
+        storage.create_run(session=session, source="korea_kr:press")  # other sources are free
+    with db.session() as session, pytest.raises(storage.SourceBusy) as busy:
+        storage.create_run(session=session, source="korea_kr:policy")
+    assert busy.value.run.id == first.id
+    with db.session() as session:
+        storage.finish_run(session=session, run_id=first.id, status="succeeded")
+        assert storage.create_run(session=session, source="korea_kr:policy").id != first.id
+
+
+def test_orphans_are_judged_only_on_their_own_host_and_after_a_grace(db: Database) -> None:
+    from datetime import timedelta
+
+    with db.session() as session:
+        elsewhere = storage.create_run(session=session, source="a")
+        storage.mark_running(session=session, run_id=elsewhere.id, pid=1, host="other-host")
+        fresh = storage.create_run(session=session, source="b")  # queued, no pid yet
+        old = storage.create_run(
+            session=session, source="c", now=storage.runs.utcnow() - timedelta(minutes=10)
+        )
+    with db.session() as session:
+        closed = storage.close_orphaned_runs(session=session, is_alive=lambda pid: False, host="this-host")
+    assert closed == [old.id]
+    assert elsewhere.id not in closed and fresh.id not in closed
