@@ -22,12 +22,12 @@ from typing import Any
 from crawler import progress
 from crawler.article import KST
 from crawler.options import CrawlOptions
+from crawler.registry import SOURCE_KINDS
 from scheduler.settings import Settings
 from storage import CrawlRun, Database, finish_run, get_run, mark_running
 
 logger = logging.getLogger(__name__)
 
-KNOWN_SECTIONS = {"korea_kr": ("policy",)}
 EXIT_STOPPED, EXIT_STORAGE = 3, 4
 
 
@@ -44,14 +44,15 @@ class CrawlTarget:
 def parse_target(text: str, section: str | None = None) -> CrawlTarget:
     """`korea_kr`, `korea_kr:policy` or `korea_kr` + section; ValueError names what is known."""
     kind, _, inline = text.partition(":")
-    if kind not in KNOWN_SECTIONS:
-        raise ValueError(f"unknown source {kind!r}; known sources: {', '.join(sorted(KNOWN_SECTIONS))}")
+    if kind not in SOURCE_KINDS:
+        raise ValueError(f"unknown source {kind!r}; known sources: {', '.join(sorted(SOURCE_KINDS))}")
+    sections = SOURCE_KINDS[kind].sections
     if inline and section and inline != section:
         raise ValueError(f"source {text!r} and --section {section!r} disagree")
-    chosen = inline or section or KNOWN_SECTIONS[kind][0]
-    if chosen not in KNOWN_SECTIONS[kind]:
+    chosen = inline or section or sections[0]
+    if chosen not in sections:
         raise ValueError(
-            f"unknown section {chosen!r} for {kind}; known sections: {', '.join(KNOWN_SECTIONS[kind])}"
+            f"unknown section {chosen!r} for {kind}; known sections: {', '.join(sections)}"
         )
     return CrawlTarget(kind, chosen)
 

@@ -85,13 +85,18 @@ def upsert_articles(
 
     for source, group in by_source.items():
         sid = source_id(session, source)
+        # FOR UPDATE (PostgreSQL): concurrent writers of the same article wait for each other
+        # instead of both deciding from the same old row and losing one update.
         rows = {
             row.external_id: row
             for row in session.scalars(
-                select(ArticleRow).where(
+                select(ArticleRow)
+                .where(
                     ArticleRow.source_id == sid,
                     ArticleRow.external_id.in_([a.external_id for a in group]),
                 )
+                .order_by(ArticleRow.id)
+                .with_for_update()
             )
         }
         for article in group:

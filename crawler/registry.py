@@ -1,0 +1,24 @@
+"""The one declarative list of crawlable source kinds: their sections and their spider.
+
+The same key names the CLI source (`korea_kr:policy`), the scheduler job, the crawl run's
+`source` and the spider. Add a kind here and in `crawler/spiders/__init__.py`; no discovery.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class SourceKind:
+    name: str
+    sections: tuple[str, ...]  # the first is the default
+    description: str
+
+
+SOURCE_KINDS: dict[str, SourceKind] = {
+    kind.name: kind
+    for kind in (
+        SourceKind("korea_kr", ("policy",), "정책브리핑 (www.korea.kr) list and article pages"),
+    )
+}
