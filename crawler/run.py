@@ -1,4 +1,4 @@
-"""Child-process entry point for one crawl run: `python -m crawler.run --options JSON`.
+"""Child-process entry point for one crawl run: `python -m crawler.run --options -` (JSON on stdin).
 
 Exit codes: 0 finished, 3 stopped early (signal or close reason other than "finished"),
 4 the database failed, 2 bad options; anything else is a crash.
@@ -14,13 +14,17 @@ EXIT_OK, EXIT_BAD_OPTIONS, EXIT_STOPPED, EXIT_STORAGE = 0, 2, 3, 4
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m crawler.run", description=__doc__)
-    parser.add_argument("--options", required=True, help="CrawlOptions as JSON")
+    parser.add_argument(
+        "--options", required=True, help="CrawlOptions as JSON, or - to read them from standard input"
+    )
     args = parser.parse_args(argv)
 
     from crawler.options import CrawlOptions
 
     try:
-        options = CrawlOptions.from_json(args.options)
+        # Options carry the database URL (and may carry keys): the parent sends them on stdin,
+        # never on the command line, which every user of the machine can read.
+        options = CrawlOptions.from_json(sys.stdin.read() if args.options == "-" else args.options)
     except (ValueError, TypeError, KeyError) as exc:
         print(f"crawler.run: bad options: {exc}", file=sys.stderr)
         return EXIT_BAD_OPTIONS

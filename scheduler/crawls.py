@@ -160,12 +160,17 @@ async def execute_run(
             "-m",
             "crawler.run",
             "--options",
-            options.to_json(),
+            "-",
             stdout=asyncio.subprocess.PIPE,
             stderr=log,
-            stdin=asyncio.subprocess.DEVNULL,
+            stdin=asyncio.subprocess.PIPE,
             start_new_session=True,  # a terminal's Ctrl-C reaches only the parent, which forwards it
         )
+    assert process.stdin is not None
+    # On stdin, not argv: the options hold the database URL, which `ps` would show to anyone.
+    process.stdin.write(options.to_json().encode("utf-8"))
+    await process.stdin.drain()
+    process.stdin.close()
     child = CrawlChild(process, run.id)
     await asyncio.to_thread(_mark_running, db, run.id, process.pid)
     if on_start is not None:

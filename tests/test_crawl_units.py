@@ -121,3 +121,35 @@ def test_progress_events_round_trip() -> None:
     progress.emit("stored", stream=stream, new=2)
     assert progress.parse(stream.getvalue().strip()) == {"event": "stored", "new": 2}
     assert progress.parse("2026-11-24 INFO: not an event") is None
+
+
+def test_the_child_gets_its_options_on_stdin_not_argv(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+    import sys
+
+    import scheduler.crawls as crawls
+    from scheduler.settings import Settings
+    from storage import Database, create_run
+
+    secret_url = f"sqlite:///{tmp_path / 'x.db'}?secret=hunter2"
+    db = Database(f"sqlite:///{tmp_path / 'x.db'}")
+    with db.session() as session:
+        run = create_run(session=session, source="korea_kr:policy")
+    seen_argv: list[str] = []
+    real_exec = asyncio.create_subprocess_exec
+
+    async def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        seen_argv.extend(str(a) for a in args)
+        # stands in for the crawl child: copies what it reads on stdin to its log, succeeds
+        return await real_exec(
+            sys.executable, "-c", "import sys; sys.stderr.write(sys.stdin.read())", **kwargs
+        )
+
+    monkeypatch.setattr(crawls.asyncio, "create_subprocess_exec", spy)
+    settings = Settings(database_url=secret_url, data_dir=tmp_path)
+    opts = options(database_url=secret_url, run_id=run.id)
+    finished = asyncio.run(crawls.execute_run(db=db, settings=settings, run=run, options=opts))
+    db.dispose()
+    assert finished.status == "succeeded"
+    assert "--options" in seen_argv and not any("hunter2" in arg for arg in seen_argv)
+    assert "hunter2" in (tmp_path / "logs" / f"run-{run.id}.log").read_text()

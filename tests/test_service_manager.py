@@ -28,7 +28,8 @@ DAY = date(2026, 11, 20)
 # handles SIGTERM like Scrapy does (stop, exit 3).
 FAKE_CHILD = r"""
 import json, signal, sys, time
-options = json.loads(sys.argv[sys.argv.index("--options") + 1])
+raw = sys.argv[sys.argv.index("--options") + 1]
+options = json.loads(sys.stdin.read() if raw == "-" else raw)
 mode = options["section"]
 def stop(*_):
     sys.exit(3)
