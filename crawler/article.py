@@ -53,6 +53,11 @@ class Article:
     speaker: str | None = None  # briefings: who speaks
     embargo_until: datetime | None = None
     aliases: tuple[str, ...] = field(default=())  # other external ids of the same document
+    # Where body_html came from: "page" (the article page), "api" (data.go.kr DataContents),
+    # "viewer" (document viewer pages), "hwpx", "pdf", "list" (a list page's full text),
+    # "feed" (a feed entry), "extracted" (trafilatura). Storage keeps the better body when two
+    # channels disagree (see BODY_SOURCE_RANK).
+    body_source: str = "page"
 
     @property
     def subtitle(self) -> str:
@@ -65,6 +70,18 @@ class Article:
     def with_changes(self, **changes: object) -> Article:
         return replace(self, **changes)  # type: ignore[arg-type]
 
+
+# Higher wins when two crawls of one article bring bodies from different channels.
+BODY_SOURCE_RANK = {
+    "api": 60,
+    "page": 50,
+    "viewer": 40,
+    "hwpx": 30,
+    "pdf": 20,
+    "list": 15,
+    "feed": 10,
+    "extracted": 5,
+}
 
 # Fields that are bookkeeping rather than content: a change in them is not a new revision.
 _NOT_CONTENT = frozenset({"aliases"})
