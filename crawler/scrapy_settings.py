@@ -13,7 +13,7 @@ def scrapy_settings(options: CrawlOptions) -> dict[str, Any]:
         "USER_AGENT": options.user_agent,
         "ROBOTSTXT_OBEY": options.obey_robots,
         "DOWNLOAD_DELAY": options.download_delay,
-        "RANDOMIZE_DOWNLOAD_DELAY": False,
+        "DOWNLOAD_DELAY_JITTER": 0,  # exactly one request per `download_delay`
         "CONCURRENT_REQUESTS": max(options.concurrency, 1),
         "CONCURRENT_REQUESTS_PER_DOMAIN": max(options.concurrency, 1),
         "AUTOTHROTTLE_ENABLED": options.autothrottle,
@@ -37,6 +37,8 @@ def scrapy_settings(options: CrawlOptions) -> dict[str, Any]:
         "BRIEFING_PROGRESS": options.progress,
         "COOKIES_ENABLED": True,
         "TELNETCONSOLE_ENABLED": False,
+        # Scrapy 2.19 otherwise opens an HTTP control port in every crawl child.
+        "REMOTE_CONTROL_ENABLED": False,
         "LOG_LEVEL": "INFO",
         "LOG_FORMAT": f"%(asctime)s run={options.run_id or '-'} [%(name)s] %(levelname)s: %(message)s",
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",

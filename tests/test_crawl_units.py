@@ -44,7 +44,7 @@ def test_default_settings_are_polite() -> None:
     assert "briefing" in s["USER_AGENT"]
     assert {429, 500, 502, 503, 504} <= set(s["RETRY_HTTP_CODES"]) and s["RETRY_TIMES"] >= 2
     assert 0 < s["DOWNLOAD_TIMEOUT"] <= 60
-    assert s["TELNETCONSOLE_ENABLED"] is False
+    assert s["TELNETCONSOLE_ENABLED"] is False and s["REMOTE_CONTROL_ENABLED"] is False  # no open ports
     assert "crawler.middleware.BackoffRetryMiddleware" in s["DOWNLOADER_MIDDLEWARES"]
     # Scrapy deep-copies settings: only plain values may go in.
     import copy
