@@ -10,6 +10,7 @@ from storage.articles import (
     set_post,
     upsert_articles,
 )
+from storage.backfills import Backfill, advance_backfill, list_backfills, open_backfill, set_backfill_status
 from storage.db import DEFAULT_URL, Database
 from storage.runs import (
     SourceBusy,
@@ -26,20 +27,24 @@ from storage.runs import (
     mark_running,
     record_errors,
 )
+from storage.sources import SourceState, get_source_state, record_check, source_states, stored_ids
 from storage.types import ArticlePage, CrawlErrorRecord, CrawlRun, StoredArticle, UpsertResult
 
 __all__ = [
     "DEFAULT_URL",
     "ArticleFilter",
     "ArticlePage",
+    "Backfill",
     "CrawlErrorRecord",
     "CrawlRun",
     "Database",
     "SourceBusy",
+    "SourceState",
     "StoredArticle",
     "UpsertResult",
     "active_run",
     "add_counts",
+    "advance_backfill",
     "close_orphaned_runs",
     "count_articles",
     "count_revisions",
@@ -47,14 +52,21 @@ __all__ = [
     "finish_run",
     "get_article",
     "get_run",
+    "get_source_state",
     "iter_articles",
     "last_runs",
     "last_success",
     "list_articles",
+    "list_backfills",
     "list_errors",
     "list_runs",
     "mark_running",
+    "open_backfill",
+    "record_check",
     "record_errors",
+    "set_backfill_status",
     "set_post",
+    "source_states",
+    "stored_ids",
     "upsert_articles",
 ]
