@@ -304,6 +304,7 @@ def test_list_links_only_inside_list_type_and_deduplicated() -> None:
         date(2026, 5, 12),
         "국방부",
         "미리보기",
+        lines=("미리보기",),
     )
 
 

@@ -83,6 +83,27 @@ def text_of(element: Element, *, exclude: Collection[Element] = ()) -> str:
     return collapse("".join(parts))
 
 
+def text_lines(element: Element) -> list[str]:
+    """Visible text split where the page breaks lines (<br> and block edges), each line collapsed."""
+    parts: list[str] = []
+
+    def walk(node: Element) -> None:
+        if not isinstance(node.tag, str) or node.tag in _INVISIBLE_TAGS:
+            return
+        block = node.tag in BLOCK_TAGS
+        if block:
+            parts.append("\n")
+        parts.append(node.text or "")
+        for child in node:
+            walk(child)
+            parts.append(child.tail or "")
+        if block:
+            parts.append("\n")
+
+    walk(element)
+    return [line for line in (collapse(t) for t in "".join(parts).split("\n")) if line]
+
+
 def inner_html(element: Element) -> str:
     head = html_lib.escape(element.text or "", quote=False)
     return (head + "".join(lxml.html.tostring(child, encoding="unicode") for child in element)).strip()

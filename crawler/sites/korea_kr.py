@@ -31,6 +31,7 @@ from crawler.sites.html import (
     text_of,
     unescape_twice,
 )
+from crawler.sites.korea_kr_press import contact_of, embargo_until, with_speaker
 from crawler.sites.korea_kr_urls import (
     ALIAS_HOSTS,
     CANONICAL_ORIGIN,
@@ -102,12 +103,6 @@ LICENCE_LINES = (
     re.compile(r"^공공누리 ?제 ?\d ?유형"),
     re.compile(r"정책브리핑 게시물 운영원칙"),
 )
-# "문의 : 산업부 ○○과(044-…)", "[문의] …", "문의처: …", "담당 부서 …": label, optional colon, rest.
-CONTACT = re.compile(
-    r"^[\[［(<]?\s*(?P<label>문의처|문의|담당\s*부서|담당자|담당)\s*(?P<close>[\]］)>])?\s*(?P<colon>[:：])?\s*"
-    r"(?P<rest>.+)$"
-)
-PHONE = re.compile(r"\d{2,4}\)?[-. ]\d{3,4}[-. ]\d{4}")
 TITLE_SUFFIX = re.compile(r"\s*[|｜\-–—]\s*(?:대한민국\s*)?정책브리핑(?:\s*\(www\.korea\.kr\))?\s*$")
 # Labels between the title and the site name: "<title> | 정책뉴스 | 대한민국 정책브리핑".
 SECTION_LABELS = (
@@ -285,12 +280,10 @@ def _is_boilerplate(block: Element) -> bool:
 def _split_contact(root: Element) -> str | None:
     """Remove the trailing contact paragraph from the body and return it without its label."""
     blocks = [b for b in text_blocks(root) if text_of(b)]
-    match = CONTACT.match(text_of(blocks[-1])) if blocks else None
-    # A bare "담당 …" may open an ordinary sentence: demand a bracket, a colon or a phone number.
-    if not match or not (match["close"] or match["colon"] or PHONE.search(match["rest"])):
-        return None
-    drop(blocks[-1])
-    return collapse(match["rest"])
+    contact = contact_of(text_of(blocks[-1])) if blocks else None
+    if contact is not None:
+        drop(blocks[-1])
+    return contact
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,7 +340,8 @@ def parse_article(html: str, url: str, *, section: str = "policy") -> Article:
     if body is None:
         raise LayoutChanged(url, "body")
     license_type, text_only = _licence(doc)
-    return Article(
+    attachments = _attachments(doc, canonical)
+    article = Article(
         source=SOURCE,
         external_id=canonical.rsplit("=", 1)[1],
         url=canonical,
@@ -360,10 +354,12 @@ def parse_article(html: str, url: str, *, section: str = "policy") -> Article:
         rep_code=_rep_code(doc),
         tags=_tags(doc),
         images=body.images,
-        attachments=_attachments(doc, canonical),
+        attachments=attachments,
         license_type=license_type,
         license_text_only=text_only,
         contact=body.contact,
         author=_author(doc),
-        speaker=_speaker(doc) if section in BRIEFING_SECTIONS else None,
+        embargo_until=embargo_until(a.name for a in attachments),
     )
+    # Briefings: the speaker is a field and stays visible in the transcript.
+    return with_speaker(article, _speaker(doc)) if section in BRIEFING_SECTIONS else article

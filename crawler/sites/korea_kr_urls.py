@@ -19,6 +19,7 @@ from crawler.sites.html import (
     first_match,
     is_date,
     strip_date,
+    text_lines,
     text_of,
 )
 
@@ -113,6 +114,16 @@ def fetch_url(canonical: str, base_url: str) -> str:
     return f"{base.scheme}://{base.netloc}{base.path.rstrip('/')}{url.removeprefix(CANONICAL_ORIGIN)}"
 
 
+def site_url(url: str, base_url: str) -> str:
+    """A korea.kr URL (any alias host, or a site path) as fetched from `base_url` (a mirror)."""
+    parts = urlsplit(urljoin(CANONICAL_ORIGIN + "/", url.strip()))
+    if not is_alias_host(parts.hostname):
+        raise ValueError(f"not a korea.kr URL: {url!r}")
+    base = urlsplit(base_url)
+    path = base.path.rstrip("/") + _PATH_PARAMS.sub("", parts.path)
+    return urlunsplit((base.scheme, base.netloc, path, parts.query, ""))
+
+
 def section_of(url: str) -> str | None:
     """The SECTIONS key whose view page `url` opens (`/news/` and `/briefing/` alike)."""
     canonical = canonical_url(url)
@@ -147,6 +158,8 @@ class ListItem:
     date: date | None
     ministry: str | None
     lead: str
+    presenter: str | None = None  # briefing tables: who gives the briefing
+    lines: tuple[str, ...] = ()  # the row's text by line; fact-check lists print the whole item
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,17 +190,20 @@ def _item_url(row: Element, page_url: str) -> str | None:
     return None
 
 
-def _item_source(row: Element) -> tuple[date | None, str | None]:
+def _item_source(row: Element) -> tuple[date | None, str | None, str | None]:
+    """(date, ministry, presenter) of a list row."""
     parts = [text_of(s) for s in css(row, LIST_SOURCE_PARTS)]
     if len(parts) >= 2:
-        return find_date(parts[0]), parts[1] or None
+        return find_date(parts[0]), parts[1] or None, None
     if row.tag == "tr":  # briefing table: [ministry, title, date, presenter]
         cells = [text_of(td) for td in css(row, "td")]
         day = next((find_date(c) for c in cells if is_date(c)), None)
-        return day, cells[0] if cells and cells[0] and not is_date(cells[0]) else None
+        ministry = cells[0] if cells and cells[0] and not is_date(cells[0]) else None
+        presenter = cells[3] if len(cells) >= 4 and cells[3] and not is_date(cells[3]) else None
+        return day, ministry, presenter
     # Older layout: "2019.03.05 국토교통부" in one span.
     text = " ".join(text_of(s) for s in css(row, LIST_SOURCE))
-    return find_date(text), strip_date(text) or None
+    return find_date(text), strip_date(text) or None, None
 
 
 def _list_item(row: Element, page_url: str) -> ListItem | None:
@@ -195,9 +211,11 @@ def _list_item(row: Element, page_url: str) -> ListItem | None:
     if url is None:
         return None
     title = next((t for t in (text_of(e) for e in first_match(row, LIST_TITLE)) if t), "")
-    day, ministry = _item_source(row)
-    lead = " ".join(text_of(e) for e in css(row, LIST_LEAD))
-    return ListItem(url, url.rsplit("=", 1)[1], title, day, ministry, collapse(lead))
+    day, ministry, presenter = _item_source(row)
+    leads = css(row, LIST_LEAD)
+    lead = " ".join(text_of(e) for e in leads)
+    lines = tuple(line for e in leads for line in text_lines(e))
+    return ListItem(url, url.rsplit("=", 1)[1], title, day, ministry, collapse(lead), presenter, lines)
 
 
 def _form(doc: Document) -> Element | None:
