@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -231,12 +231,7 @@ def list_articles(
     """Newest first, `limit` at most 100, with an opaque cursor for the next page."""
     where = where or ArticleFilter()
     limit = max(1, min(limit, MAX_LIMIT))
-    stmt = _select()
-    conditions = []
-    if where.query:
-        match = search.match_clause(where.query, session.get_bind().dialect.name)
-        if match is not None:
-            conditions.append(match)
+    conditions: list[ColumnElement[bool]] = []
     if where.source:
         conditions.append(SourceRow.name == where.source)
     if where.ministry:
@@ -255,10 +250,17 @@ def list_articles(
                 and_(ArticleRow.published_at == stamp, ArticleRow.id < ident),
             )
         )
-    if conditions:
-        stmt = stmt.where(and_(*conditions))
-    stmt = stmt.order_by(ArticleRow.published_at.desc(), ArticleRow.id.desc()).limit(limit + 1)
-    rows = session.execute(stmt).all()
+
+    def page(match: Sequence[ColumnElement[bool]]) -> Select[ArticleRow, str]:
+        return (
+            _select()
+            .where(*conditions, *match)
+            .order_by(ArticleRow.published_at.desc(), ArticleRow.id.desc())
+            .limit(limit + 1)
+        )
+
+    # The search module picks how to match the query words on this backend.
+    rows = search.find(session, where.query, page)
     items = [_stored(r[0], r[1]) for r in rows[:limit]]
     next_cursor = _encode_cursor(rows[limit - 1][0]) if len(rows) > limit else None
     return ArticlePage(items=items, next_cursor=next_cursor)

@@ -1,9 +1,11 @@
-"""Engine creation and schema set-up for SQLite (default) and PostgreSQL."""
+"""Engine creation (SQLite by default, PostgreSQL by URL) and a migrated schema for every process."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +13,21 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.models import Base
+logger = logging.getLogger(__name__)
 
 DEFAULT_URL = "sqlite:///data/briefing.db"
+
+
+@dataclass(frozen=True, slots=True)
+class EngineOptions:
+    """Connection pool and time-outs; the pool applies to PostgreSQL (SQLite opens files)."""
+
+    pool_size: int = 5
+    max_overflow: int = 5
+    pool_timeout: float = 30.0  # seconds to wait for a free pooled connection
+    pool_recycle: float = 1800.0  # reconnect older connections (proxies drop idle ones)
+    connect_timeout: float = 10.0  # seconds; an unreachable server fails fast instead of hanging
+    statement_timeout: float = 60.0  # seconds per statement on PostgreSQL; 0 = no limit
 
 
 def normalize_url(url: str) -> str:
@@ -36,8 +50,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str = DEFAULT_URL) -> Engine:
+def make_engine(url: str = DEFAULT_URL, options: EngineOptions | None = None) -> Engine:
     url = normalize_url(url)
+    options = options or EngineOptions()
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
@@ -46,26 +61,58 @@ def make_engine(url: str = DEFAULT_URL) -> Engine:
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    connect_args: dict[str, Any] = {}
+    if "connect_timeout" not in parsed.query:
+        connect_args["connect_timeout"] = max(1, round(options.connect_timeout))
+    engine = create_engine(
+        url,
+        pool_pre_ping=True,  # a connection broken by a database restart is replaced, not used
+        pool_size=options.pool_size,
+        max_overflow=options.max_overflow,
+        pool_timeout=options.pool_timeout,
+        pool_recycle=options.pool_recycle,
+        connect_args=connect_args,
+    )
+    if options.statement_timeout > 0:
+        # Per connection rather than in the URL, so a URL's own `options` (search_path) stay.
+        timeout_ms = round(options.statement_timeout * 1000)
 
+        def _timeouts(dbapi_connection: Any, _record: Any) -> None:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute(f"SET statement_timeout = {timeout_ms}")
+            dbapi_connection.commit()
 
-def create_schema(engine: Engine) -> None:
-    """Create every table that does not exist yet (idempotent)."""
-    Base.metadata.create_all(engine)
-    from storage import search  # local: search DDL depends on the backend
-
-    search.create_search_schema(engine)
+        event.listen(engine, "connect", _timeouts)
+    return engine
 
 
 class Database:
-    """One engine and its session factory; each process owns one."""
+    """One engine and its session factory; each process owns one.
 
-    def __init__(self, url: str = DEFAULT_URL, *, create: bool = True) -> None:
+    Opening a database brings its schema to the newest migration (one query when it is
+    already there). `migrate=False` refuses a schema that is behind (storage.migrate.SchemaError)
+    instead; `create=False` leaves the schema alone entirely.
+    """
+
+    def __init__(
+        self,
+        url: str = DEFAULT_URL,
+        *,
+        create: bool = True,
+        migrate: bool = True,
+        options: EngineOptions | None = None,
+    ) -> None:
         self.url = normalize_url(url)
-        self.engine = make_engine(self.url)
+        self.engine = make_engine(self.url, options)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         if create:
-            create_schema(self.engine)
+            from storage.migrate import ensure_schema
+
+            try:
+                ensure_schema(self.engine, migrate=migrate)
+            except BaseException:
+                self.engine.dispose()
+                raise
 
     @property
     def dialect(self) -> str:

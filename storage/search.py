@@ -1,24 +1,44 @@
-"""Korean full-text search: FTS5 trigram + a 2-gram side index on SQLite, LIKE elsewhere.
+"""Korean full-text search: FTS5 trigram + 2-gram index on SQLite, pg_trgm + 2-gram GIN on PostgreSQL.
 
 Korean particles stick to words (자율제조를) and many queries are two characters (예산, AI).
-FTS5's trigram tokenizer matches inside words but never matches fewer than 3 characters, so
-words of 2 characters go to a side index of in-word 2-grams, and single characters fall back
-to LIKE. Every user word is quoted so FTS5 syntax in the input stays literal.
+Trigram indexes match inside words but never match fewer than 3 characters, so words of 2
+characters go to an index of in-word 2-grams, and single characters fall back to a scan. Every
+user word is quoted or escaped so search syntax in the input stays literal. The index
+structures are created by the migrations (storage/migrations/versions/0001_initial.py).
+
+PostgreSQL plans adaptively: a frequent word is found fastest by walking the newest articles
+and filtering, a rare one through the GIN indexes. So the walk runs first under a short
+statement time-out, and the index route runs when it expires.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Callable, Sequence
 from html import unescape
+from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, and_, bindparam, text
+from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, func, literal, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+from sqlalchemy.types import Text
 
 from storage.models import ArticleRow
+
+logger = logging.getLogger(__name__)
 
 _TAG = re.compile(r"<[^>]+>")
 _WORD = re.compile(r"\w+", re.UNICODE)
 _SPACE = re.compile(r"\s+")
+
+# How long the newest-first walk may take on PostgreSQL before the index route takes over;
+# 0 skips the walk.
+FAST_SCAN_MS = 20
+
+Rows = list[Row[*tuple[Any, ...]]]
+Build = Callable[[Sequence[ColumnElement[bool]]], Select[*tuple[Any, ...]]]
 
 
 def search_text(*parts: str | None) -> str:
@@ -41,46 +61,8 @@ def query_words(query: str) -> list[str]:
     return [w for w in _WORD.findall(query.lower()) if w]
 
 
-def create_search_schema(engine: Engine) -> None:
-    if engine.dialect.name != "sqlite":
-        return
-    with engine.begin() as conn:
-        conn.execute(
-            text(
-                "CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5("
-                "search_text, content='articles', content_rowid='id', tokenize='trigram')"
-            )
-        )
-        conn.execute(
-            text("CREATE VIRTUAL TABLE IF NOT EXISTS articles_bigram USING fts5(grams, tokenize='unicode61')")
-        )
-        # External-content FTS stays in sync with the articles table through triggers.
-        conn.execute(
-            text(
-                "CREATE TRIGGER IF NOT EXISTS articles_fts_ai AFTER INSERT ON articles BEGIN "
-                "INSERT INTO articles_fts(rowid, search_text) VALUES (new.id, new.search_text); END"
-            )
-        )
-        conn.execute(
-            text(
-                "CREATE TRIGGER IF NOT EXISTS articles_fts_ad AFTER DELETE ON articles BEGIN "
-                "INSERT INTO articles_fts(articles_fts, rowid, search_text) "
-                "VALUES ('delete', old.id, old.search_text); "
-                "DELETE FROM articles_bigram WHERE rowid = old.id; END"
-            )
-        )
-        conn.execute(
-            text(
-                "CREATE TRIGGER IF NOT EXISTS articles_fts_au AFTER UPDATE OF search_text ON articles BEGIN "
-                "INSERT INTO articles_fts(articles_fts, rowid, search_text) "
-                "VALUES ('delete', old.id, old.search_text); "
-                "INSERT INTO articles_fts(rowid, search_text) VALUES (new.id, new.search_text); END"
-            )
-        )
-
-
 def index_bigrams(session: Session, article_id: int, text_: str) -> None:
-    """Write the article's 2-gram row (SQLite only; other backends search differently)."""
+    """Write the article's 2-gram row (SQLite; PostgreSQL indexes an expression instead)."""
     if session.get_bind().dialect.name != "sqlite":
         return
     session.execute(text("DELETE FROM articles_bigram WHERE rowid = :id"), {"id": article_id})
@@ -107,11 +89,26 @@ def _in_fts(table: str, word: str, index: int) -> ColumnElement[bool]:
     return ArticleRow.id.in_(sub)
 
 
+def _pg_indexed(word: str) -> ColumnElement[bool]:
+    if len(word) == 2:
+        # The expression must be the indexed one, article_bigrams(search_text), to use the index;
+        # the ILIKE keeps the answer identical to the walk's.
+        grams = func.article_bigrams(ArticleRow.search_text, type_=ARRAY(Text))
+        return and_(grams.contains(literal([word], ARRAY(Text))), _like(word))
+    return _like(word)  # pg_trgm's GIN index serves ILIKE for 3+ characters; 1 character scans
+
+
 def match_clause(query: str, dialect: str) -> ColumnElement[bool] | None:
     """A WHERE clause matching articles that contain every word of `query`; None if empty."""
     words = query_words(query)
     if not words:
         return None
+    return and_(*_conditions(words, dialect, indexed=True))
+
+
+def _conditions(words: list[str], dialect: str, *, indexed: bool) -> list[ColumnElement[bool]]:
+    if dialect == "postgresql":
+        return [_pg_indexed(w) if indexed else _like(w) for w in words]
     clauses: list[ColumnElement[bool]] = []
     for i, word in enumerate(words):
         if dialect != "sqlite" or len(word) == 1:
@@ -121,4 +118,71 @@ def match_clause(query: str, dialect: str) -> ColumnElement[bool] | None:
         else:
             # 2-grams are built inside words, so a 2-character hit needs no recheck.
             clauses.append(_in_fts("articles_bigram", word, i))
-    return and_(*clauses)
+    return clauses
+
+
+def find(session: Session, query: str | None, build: Build) -> Rows:
+    """Rows of the statement `build` makes from the search conditions of `query` ([] for none).
+
+    `build` gets the conditions to AND into its WHERE clause and must order newest first.
+    """
+    words = query_words(query or "")
+    dialect = session.get_bind().dialect.name
+    if dialect != "postgresql" or not words:
+        return list(session.execute(build(_conditions(words, dialect, indexed=True))).all())
+    if FAST_SCAN_MS > 0:
+        try:
+            rows = _pg_route(session, build(_conditions(words, dialect, indexed=False)), walk=True)
+            logger.debug("search %r: newest-first walk", query)
+            return rows
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) != "57014":  # query_canceled: our time-out
+                raise
+    logger.debug("search %r: index route", query)
+    return _pg_route(session, build(_conditions(words, dialect, indexed=True)), walk=False)
+
+
+def _pg_route(session: Session, stmt: Select[*tuple[Any, ...]], *, walk: bool) -> Rows:
+    # SET LOCAL lasts until the transaction ends; a savepoint rolled back right after the read
+    # takes the settings back with it (the read itself changed nothing).
+    savepoint = session.begin_nested()
+    try:
+        if walk:
+            session.execute(
+                text(
+                    "SELECT set_config('statement_timeout', :ms, true), "
+                    "set_config('enable_bitmapscan', 'off', true), set_config('enable_seqscan', 'off', true)"
+                ),
+                {"ms": str(int(FAST_SCAN_MS))},
+            )
+        else:
+            # The ordered b-tree walk is what just proved slow: make the planner use the GIN
+            # indexes (bitmap scans) and sort the few hits.
+            session.execute(text("SELECT set_config('enable_indexscan', 'off', true)"))
+        return list(session.execute(stmt).all())
+    finally:
+        savepoint.rollback()
+
+
+def check_backend(session: Session) -> str | None:
+    """Why Korean search cannot use its indexes on this database, or None when it can.
+
+    pg_trgm ignores characters the database's LC_CTYPE does not call letters: under `C`,
+    Hangul yields no trigram and every search scans the whole GIN index.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    schema = session.scalar(
+        text("SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_trgm'")
+    )
+    if schema is None:
+        return "the pg_trgm extension is missing: run `briefing db upgrade` as a role that may create it"
+    grams = session.scalar(text(f"SELECT {schema}.show_trgm('한국')"))
+    if not grams:
+        ctype = session.scalar(text("SELECT datctype FROM pg_database WHERE datname = current_database()"))
+        return (
+            f"pg_trgm finds no trigrams in Hangul under LC_CTYPE={ctype}: Korean search works but "
+            "scans; create the database with LC_CTYPE C.UTF-8 or en_US.UTF-8 "
+            "(docker: POSTGRES_INITDB_ARGS='--locale=C.UTF-8')"
+        )
+    return None

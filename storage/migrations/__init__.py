@@ -1,0 +1,1 @@
+"""Alembic migrations of briefing's schema; run them through `storage.migrate`."""
