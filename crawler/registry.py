@@ -19,6 +19,10 @@ class SourceKind:
 SOURCE_KINDS: dict[str, SourceKind] = {
     kind.name: kind
     for kind in (
-        SourceKind("korea_kr", ("policy",), "정책브리핑 (www.korea.kr) list and article pages"),
+        SourceKind(
+            "korea_kr",
+            ("policy", "press", "briefing", "fact"),
+            "정책브리핑 (www.korea.kr): policy news, press releases, briefings, fact-checks",
+        ),
     )
 }
