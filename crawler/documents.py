@@ -121,20 +121,24 @@ def _sections(archive: zipfile.ZipFile, limits: DocumentLimits) -> list[zipfile.
         # Declared sizes are checked first (nothing decompressed yet) but never trusted alone:
         # the streaming read below enforces the same budgets on the bytes that really come out.
         if info.file_size > limits.max_section_bytes:
-            raise ZipBomb(f"{info.filename} declares {_size(info.file_size)} uncompressed, "
-                          f"more than the {_size(limits.max_section_bytes)} limit")
+            raise ZipBomb(
+                f"{info.filename} declares {_size(info.file_size)} uncompressed, "
+                f"more than the {_size(limits.max_section_bytes)} limit"
+            )
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > limits.ratio_floor and ratio > limits.max_ratio:
             raise ZipBomb(f"{info.filename} expands {ratio:,.0f}x, more than {limits.max_ratio:g}x")
         declared += info.file_size
     if declared > limits.max_total_bytes:
-        raise ZipBomb(f"sections declare {_size(declared)} together, "
-                      f"more than {_size(limits.max_total_bytes)}")
+        raise ZipBomb(
+            f"sections declare {_size(declared)} together, more than {_size(limits.max_total_bytes)}"
+        )
     return [info for _, info in sorted(sections, key=lambda pair: pair[0])]
 
 
-def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int, chunk: int,
-                 already: int) -> bytes:
+def _read_member(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int, chunk: int, already: int
+) -> bytes:
     """The member's bytes, read chunk by chunk; ZipBomb as soon as more than `budget` came out."""
     parts: list[bytes] = []
     read = 0
@@ -143,13 +147,23 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int, c
             while piece := stream.read(chunk):
                 read += len(piece)
                 if read > budget:
-                    raise ZipBomb(f"{info.filename} expands past its {_size(budget)} budget "
-                                  f"(stopped after {_size(read)})", bytes_read=already + read)
+                    raise ZipBomb(
+                        f"{info.filename} expands past its {_size(budget)} budget "
+                        f"(stopped after {_size(read)})",
+                        bytes_read=already + read,
+                    )
                 parts.append(piece)
     # Bad CRC (a header that lied about the size), truncated data, unsupported compression,
     # an encrypted member.
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError,
-            OSError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        NotImplementedError,
+        RuntimeError,
+        ValueError,
+        OSError,
+    ) as exc:
         raise CorruptHwpx(f"{info.filename}: {exc}", bytes_read=already + read) from None
     return b"".join(parts)
 

@@ -1,4 +1,4 @@
-"""What spiders yield: a parsed article, or a page that failed with its reason."""
+"""What spiders yield: a parsed article, an unchanged one (304), or a page that failed with its reason."""
 
 from __future__ import annotations
 
@@ -10,6 +10,18 @@ from crawler.article import Article
 @dataclass(frozen=True, slots=True)
 class ParsedArticle:
     article: Article
+    # The article page's HTTP validators, stored for the next crawl's conditional request.
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NotModified:
+    """The site answered 304 to a conditional request: the stored article is current."""
+
+    source: str
+    external_id: str
+    url: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,9 +17,10 @@ from scrapy.exceptions import DropItem
 
 from crawler import progress
 from crawler.article import Article
-from crawler.items import FailedPage, ParsedArticle
+from crawler.items import FailedPage, NotModified, ParsedArticle
 from crawler.render import PostRenderer
 from storage import Database, UpsertResult, add_counts, record_errors, upsert_articles
+from storage.validators import HttpValidators, mark_not_modified, save_validators
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,8 @@ class StoragePipeline:
         self.progress_events = progress_events
         self.articles: list[Article] = []
         self.failures: list[FailedPage] = []
+        self.not_modified: list[NotModified] = []
+        self.validators: dict[tuple[str, str], HttpValidators] = {}
         self.totals = UpsertResult()
         self.failed = 0
         self.last_flush = time.monotonic()
@@ -71,29 +74,37 @@ class StoragePipeline:
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, ParsedArticle):
             self.articles.append(item.article)
+            validators = HttpValidators(item.etag, item.last_modified)
+            if validators:  # a channel without validators (an API) must not erase the page's
+                self.validators[(item.article.source, item.article.external_id)] = validators
+        elif isinstance(item, NotModified):
+            self.not_modified.append(item)
         elif isinstance(item, FailedPage):
             self.failures.append(item)
             logger.warning("failed %s: %s (%s)", item.url, item.reason, item.kind)
         else:
             raise DropItem(f"unexpected item type {type(item).__name__}")
         if self.progress_events:
-            progress.emit("item", ok=isinstance(item, ParsedArticle))
-        pending = len(self.articles) + len(self.failures)
+            progress.emit("item", ok=not isinstance(item, FailedPage))
+        pending = len(self.articles) + len(self.failures) + len(self.not_modified)
         if pending >= self.batch_size or time.monotonic() - self.last_flush >= self.flush_seconds:
             await self.flush()
         return item
 
     async def flush(self) -> None:
-        articles, failures = self.articles, self.failures
-        self.articles, self.failures = [], []
+        articles, failures, not_modified = self.articles, self.failures, self.not_modified
+        validators = self.validators
+        self.articles, self.failures, self.not_modified, self.validators = [], [], [], {}
         self.last_flush = time.monotonic()
-        if not articles and not failures:
+        if not articles and not failures and not not_modified:
             return
         if self.storage_error is not None:
             return  # the database already failed; the crawl is stopping
         loop = asyncio.get_running_loop()
         try:
-            result = await loop.run_in_executor(self.writer, self._write, articles, failures)
+            result = await loop.run_in_executor(
+                self.writer, self._write, articles, failures, not_modified, validators
+            )
         except Exception as exc:  # the batch rolled back whole; stop the crawl, it cannot store
             await self._storage_failed(exc)
             return
@@ -119,12 +130,30 @@ class StoragePipeline:
                     self.crawler.engine.close_spider_async(reason="storage_error")
                 )
 
-    def _write(self, articles: list[Article], failures: list[FailedPage]) -> UpsertResult:
+    def _write(
+        self,
+        articles: list[Article],
+        failures: list[FailedPage],
+        not_modified: list[NotModified] | None = None,
+        validators: dict[tuple[str, str], HttpValidators] | None = None,
+    ) -> UpsertResult:
         assert self.db is not None
+        not_modified = not_modified or []
         with self.db.session() as session:
             result = upsert_articles(
                 session=session, articles=articles, run_id=self.run_id, render_post=self.renderer.render
             )
+            # Same transaction: validators are never stored without the article they describe.
+            for source in {s for s, _ in validators or {}}:
+                save_validators(
+                    session=session,
+                    source=source,
+                    validators={i: v for (s, i), v in (validators or {}).items() if s == source},
+                )
+            for source in {n.source for n in not_modified}:
+                ids = [n.external_id for n in not_modified if n.source == source]
+                mark_not_modified(session=session, source=source, external_ids=ids)
+            result.unchanged += len(not_modified)  # a 304 is an unchanged article
             if self.run_id is not None:
                 record_errors(
                     session=session, run_id=self.run_id, errors=[(f.url, f.kind, f.reason) for f in failures]
@@ -132,7 +161,7 @@ class StoragePipeline:
                 add_counts(
                     session=session,
                     run_id=self.run_id,
-                    seen=len(articles) + len(failures),
+                    seen=len(articles) + len(failures) + len(not_modified),
                     new=result.new,
                     updated=result.updated,
                     unchanged=result.unchanged,

@@ -20,6 +20,11 @@ def scrapy_settings(options: CrawlOptions) -> dict[str, Any]:
         "AUTOTHROTTLE_START_DELAY": max(options.download_delay, 0.1),
         "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0,
         "DOWNLOAD_TIMEOUT": options.timeout,
+        # Pages are well under 1 MiB; nothing the crawler fetches may grow without bound.
+        "DOWNLOAD_MAXSIZE": 32 * 1024 * 1024,
+        # Press-release attachments (HWPX, PDF): a smaller cap, and a hard deadline per download.
+        "BRIEFING_ATTACHMENT_MAXSIZE": 20 * 1024 * 1024,
+        "BRIEFING_ATTACHMENT_TIMEOUT": options.timeout,
         "RETRY_ENABLED": options.retries > 0,
         "RETRY_TIMES": options.retries,
         "RETRY_HTTP_CODES": [429, 500, 502, 503, 504, 522, 524, 408],

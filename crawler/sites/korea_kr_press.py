@@ -27,8 +27,12 @@ CONTACT = re.compile(
 )
 PHONE = re.compile(r"\d{2,4}\)?[-. ]\d{3,4}[-. ]\d{4}")
 
-VIEWER_IFRAME = ("iframe#content_press", "iframe[name=content_press]", ".docConversion iframe",
-                 "iframe[src*=docViewer]")
+VIEWER_IFRAME = (
+    "iframe#content_press",
+    "iframe[name=content_press]",
+    ".docConversion iframe",
+    "iframe[src*=docViewer]",
+)
 SHELL_CHROME = "iframe, .docConversion, p.remark, .remark, span.lead"
 # Texts that stand where a body should be and only point elsewhere (spec §5.3, §7.3).
 PLACEHOLDERS = (
@@ -40,6 +44,8 @@ PLACEHOLDERS = (
     re.compile(r"^(?:문서\s*)?변환\s*중입니다"),
     re.compile(r"^본문\s*(?:내용)?\s*없음$"),
 )
+# Lines that are layout, not text: page numbers of converted or printed pages ("- 3 -").
+LAYOUT_LINES = (re.compile(r"^-\s*\d+\s*-$"),)
 # An embargo tag in an attachment name: "260918(조간)", "260918 (석간)".
 EMBARGO = re.compile(r"(?<!\d)(\d{2})(\d{2})(\d{2})\s*[(\[（]\s*(조간|석간)\s*[)\]）]")
 # GUESS, to be checked against the live site: when an embargoed release may be published.
@@ -65,8 +71,9 @@ def contact_of(text: str) -> str | None:
 
 
 def is_placeholder(text: str) -> bool:
+    """Text that stands where a body should be without being one (or no text at all)."""
     text = collapse(text)
-    return not text or any(p.search(text) for p in PLACEHOLDERS)
+    return not text or any(p.search(text) for p in PLACEHOLDERS + LAYOUT_LINES)
 
 
 def real_paragraphs(paragraphs: Iterable[str]) -> list[str]:

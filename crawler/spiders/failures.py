@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from scrapy.exceptions import DownloadTimeoutError, ResponseDataLossError
+from scrapy.exceptions import DownloadCancelledError, DownloadTimeoutError, ResponseDataLossError
 from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.defer import CancelledError
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TCPTimedOutError, TimeoutError
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed
@@ -21,6 +22,11 @@ def failure_kind(failure: Failure) -> tuple[str, str]:
         return "dns", f"DNS lookup failed: {exc}"
     if isinstance(exc, ConnectionRefusedError):
         return "connection", f"connection refused: {exc}"
+    if isinstance(exc, DownloadCancelledError | CancelledError):
+        # Scrapy cancels a download that grows past its download_maxsize.
+        request = getattr(failure, "request", None)
+        limit = request.meta.get("download_maxsize") if request is not None else None
+        return "too_large", f"download cancelled: larger than {limit or 'DOWNLOAD_MAXSIZE'} bytes ({exc})"
     if isinstance(exc, ResponseFailed | ResponseDataLossError):
         return "truncated", "the response was cut short (connection closed before the body ended)"
     return "error", f"{type(exc).__name__}: {exc}"
