@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
         "names", nargs="*", help="fixture names (default: every fixture with an expected file)"
     )
     parser.add_argument("--new", metavar="NAME", help="start an expected file for NAME.html")
-    parser.add_argument("--kind", choices=("article", "list"), default="article", help="with --new")
+    parser.add_argument("--kind", choices=("article", "list", "viewer"), default="article", help="with --new")
     parser.add_argument("--url", help="with --new: the URL the page was fetched from")
     parser.add_argument("--section", default="policy", help="with --new, articles only")
     args = parser.parse_args(argv)

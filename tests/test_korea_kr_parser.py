@@ -13,6 +13,7 @@ import pytest
 from crawler.article import KST, Article, Attachment, Image, content_dict
 from crawler.errors import LayoutChanged, NotAnArticle
 from crawler.sites.korea_kr import parse_article, parse_list_page
+from crawler.sites.korea_kr_press import viewer_paragraphs
 
 FIXTURES = Path(__file__).parent / "fixtures" / "korea_kr"
 REGENERATE = "python scripts/regenerate_korea_kr_fixtures.py"
@@ -31,6 +32,8 @@ def render(name: str, case: dict[str, Any]) -> Any:
     try:
         if case["kind"] == "list":
             result = dataclasses.asdict(parse_list_page(html, case["url"]))
+        elif case["kind"] == "viewer":  # a press release's converted page (document viewer)
+            result = viewer_paragraphs(html)
         else:
             result = content_dict(parse_article(html, case["url"], section=case["section"]))
     except (LayoutChanged, NotAnArticle) as exc:
@@ -70,6 +73,15 @@ def test_fixtures_cover_the_layouts_the_spec_names() -> None:
         "list_empty",
         "list_old_layout",
         "list_state_council",
+        "list_press",  # previews only
+        "list_briefing",  # a table with the presenter
+        "list_fact",  # whole fact-checks, and one preview
+        "press_release_viewer",  # iframe shell, embargo tag in the attachment names
+        "press_release_inline",  # older layout: the text in the page
+        "fact_check_shell",
+        "briefing_no_speaker",  # neither speaker nor ministry on the page: the list has them
+        "briefing_speaker_not_in_body",  # the speaker is added to the transcript
+        "viewer_page",  # words split over spans
     }
     assert layouts <= set(fixture_names())
 

@@ -17,6 +17,21 @@ def articles(state: ReplicaState, body: dict[str, object]) -> object:
     return [{**a.to_json(), "etag": a.etag()} for a in state.site.articles]
 
 
+def room_truth(section: str) -> ControlHandler:
+    def handler(state: ReplicaState, body: dict[str, object]) -> object:
+        return [{**i.to_json(), "etag": i.etag()} for i in state.site.section_items(section)]
+
+    return handler
+
+
+def document_fault(state: ReplicaState, body: dict[str, object]) -> object:
+    channels = {k: (None if v in (None, "", "none") else str(v)) for k, v in body.items() if k != "news_id"}
+    if not channels:
+        raise ValueError("document_fault takes news_id and any of viewer, hwpx, pdf")
+    state.set_document_fault(_news_id(body), channels)
+    return {"ok": True}
+
+
 def fault(state: ReplicaState, body: dict[str, object]) -> object:
     kind = body.get("kind")
     state.set_fault(_news_id(body), None if kind in (None, "", "none") else str(kind))
@@ -51,6 +66,10 @@ def clear_requests(state: ReplicaState, body: dict[str, object]) -> object:
 
 CONTROL_ROUTES: dict[tuple[str, str], ControlHandler] = {
     ("GET", "/_control/articles"): articles,
+    ("GET", "/_control/press"): room_truth("press"),
+    ("GET", "/_control/briefing"): room_truth("briefing"),
+    ("GET", "/_control/fact"): room_truth("fact"),
+    ("POST", "/_control/document_fault"): document_fault,
     ("POST", "/_control/fault"): fault,
     ("POST", "/_control/mutate"): mutate,
     ("POST", "/_control/reset"): reset,

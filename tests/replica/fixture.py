@@ -36,9 +36,10 @@ class Replica:
 
     @classmethod
     def start(cls, *, articles: int = 60, start: date = DEFAULT_START, days: int = 5, seed: int = 1,
-              timeout: float = 20.0) -> Replica:
+              press: int = 12, briefings: int = 6, facts: int = 8, timeout: float = 20.0) -> Replica:
         command = [sys.executable, "-m", "tests.replica", "--articles", str(articles),
-                   "--start", start.isoformat(), "--days", str(days), "--seed", str(seed), "--port", "0"]
+                   "--start", start.isoformat(), "--days", str(days), "--seed", str(seed), "--port", "0",
+                   "--press", str(press), "--briefings", str(briefings), "--facts", str(facts)]
         # stderr goes to a file, not a pipe: a pipe nobody reads would stall the server when full.
         # The file lives as long as the replica (closed in stop()), so no `with` here.
         stderr = tempfile.TemporaryFile()  # noqa: SIM115
@@ -60,8 +61,17 @@ class Replica:
     # --- control API -------------------------------------------------------------------------
 
     def truth(self) -> list[dict[str, Any]]:
-        """Every article's truth (see ReplicaArticle), oldest first, datetimes as ISO strings."""
+        """Every policy-news article's truth (see ReplicaArticle), oldest first, datetimes as ISO strings."""
         return self._call("GET", "/_control/articles")
+
+    def section_truth(self, section: str) -> list[dict[str, Any]]:
+        """The truth of one briefing-room section ("press", "briefing", "fact"; see RoomItem)."""
+        return self._call("GET", f"/_control/{section}")
+
+    def document_fault(self, news_id: str, **channels: str | None) -> None:
+        """Break a press release's or fact-check's body channels: viewer= pages/missing/placeholder,
+        hwpx= ok/bomb/corrupt/hang, pdf= ok/corrupt/hang; None restores a channel."""
+        self._call("POST", "/_control/document_fault", {"news_id": news_id, **channels})
 
     def article(self, news_id: str) -> dict[str, Any]:
         found = [a for a in self.truth() if a["news_id"] == news_id]

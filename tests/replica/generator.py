@@ -63,8 +63,10 @@ class Variation:
         )
 
 
-def build_site(*, articles: int = 60, start: date, days: int = 5, seed: int = 1) -> Site:
-    """`articles` policy-news articles spread over `days` days from `start` (KST dates)."""
+def build_site(*, articles: int = 60, start: date, days: int = 5, seed: int = 1, press: int = 0,
+               briefings: int = 0, facts: int = 0) -> Site:
+    """`articles` policy-news articles spread over `days` days from `start` (KST dates), and as
+    many press releases, briefings and fact-checks as asked for (see briefing_room.py)."""
     if articles < 1 or days < 1:
         raise ValueError(f"need at least one article and one day, got articles={articles} days={days}")
     rng = random.Random(seed)
@@ -77,7 +79,11 @@ def build_site(*, articles: int = 60, start: date, days: int = 5, seed: int = 1)
         # A stream per article: one article's variations drawing more numbers never shift the next.
         article_rng = random.Random(f"{seed}:{i}")
         built.append(_article(article_rng, i, str(news_id), published_at, titles, seed))
-    return Site(articles=tuple(built), start=start, days=days, seed=seed)
+    from .briefing_room import build_room  # it builds on this module's word helpers
+
+    room = build_room(start=start, days=days, seed=seed, press=press, briefings=briefings, facts=facts)
+    return Site(articles=tuple(built), start=start, days=days, seed=seed, press=room[0], briefings=room[1],
+                facts=room[2])
 
 
 def _publication_times(rng: random.Random, count: int, start: date, days: int) -> list[datetime]:

@@ -6,8 +6,12 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 from .model import ReplicaArticle, Site
+
+if TYPE_CHECKING:
+    from .briefing_room import RoomItem
 
 PAGE_SIZE = 10
 # A pinned article shows up again this many rows below its own row (usually on the next page).
@@ -36,7 +40,7 @@ class ListQuery:
             fields={name: params.get(name, default) for name, default in ECHOED_FIELDS.items()},
         )
 
-    def matches(self, article: ReplicaArticle) -> bool:
+    def matches(self, article: ReplicaArticle | RoomItem) -> bool:
         rep_code = self.fields.get("repCode", "")
         word = self.fields.get("srchWord", "").strip().lower()
         if rep_code and article.rep_code != rep_code:
@@ -47,7 +51,7 @@ class ListQuery:
 
 @dataclass(frozen=True, slots=True)
 class ListRow:
-    article: ReplicaArticle
+    article: ReplicaArticle | RoomItem
     repeat: bool  # the pinned second appearance, linked with other tracking parameters
 
 
@@ -60,8 +64,8 @@ class ListResult:
     listed_ids: frozenset[str]  # every newsId in the result, for keeping the sidebar apart
 
 
-def run_query(site: Site, query: ListQuery) -> ListResult:
-    found = [a for a in site.articles_between(query.start_date, query.end_date) if query.matches(a)]
+def run_query(site: Site, query: ListQuery, section: str = "policy") -> ListResult:
+    found = [a for a in site.articles_between(query.start_date, query.end_date, section) if query.matches(a)]
     rows = [ListRow(a, repeat=False) for a in found]
     # Insert from the bottom so the positions computed on the original order stay valid.
     for position, article in reversed([(i, a) for i, a in enumerate(found) if a.pinned]):

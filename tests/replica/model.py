@@ -9,8 +9,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cached_property
 from html.parser import HTMLParser
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from .briefing_room import RoomItem
 
 KST = ZoneInfo("Asia/Seoul")
 WWW = "https://www.korea.kr"
@@ -113,12 +116,19 @@ class ReplicaArticle:
 
 @dataclass(frozen=True)
 class Site:
-    """All articles of one replica, oldest first, with the date range they span."""
+    """All articles of one replica, oldest first, with the date range they span.
+
+    `articles` are the policy news; the briefing room's sections live in `press`, `briefings`
+    and `facts` (see briefing_room.py).
+    """
 
     articles: tuple[ReplicaArticle, ...]
     start: date
     days: int
     seed: int
+    press: tuple[RoomItem, ...] = ()
+    briefings: tuple[RoomItem, ...] = ()
+    facts: tuple[RoomItem, ...] = ()
 
     @property
     def last_day(self) -> date:
@@ -135,9 +145,26 @@ class Site:
     def get(self, news_id: str) -> ReplicaArticle | None:
         return self.by_id.get(news_id)
 
-    def articles_between(self, since: date, until: date) -> list[ReplicaArticle]:
+    def section_items(self, section: str) -> tuple[ReplicaArticle | RoomItem, ...]:
+        items = {"policy": self.articles, "press": self.press, "briefing": self.briefings, "fact": self.facts}
+        return items[section]  # type: ignore[return-value]
+
+    @cached_property
+    def room_by_id(self) -> dict[str, RoomItem]:
+        return {i.news_id: i for i in (*self.press, *self.briefings, *self.facts)}
+
+    def room_get(self, section: str, news_id: str) -> RoomItem | None:
+        item = self.room_by_id.get(news_id)
+        return item if item is not None and item.section == section else None
+
+    def find(self, news_id: str) -> ReplicaArticle | RoomItem | None:
+        """The article with this newsId in any section."""
+        return self.by_id.get(news_id) or self.room_by_id.get(news_id)
+
+    def articles_between(self, since: date, until: date,
+                         section: str = "policy") -> list[ReplicaArticle | RoomItem]:
         """Articles whose KST date lies in [since, until], newest first as list pages show them."""
-        found = [a for a in self.articles if since <= a.day <= until]
+        found = [a for a in self.section_items(section) if since <= a.day <= until]
         # By newsId, which rises with the real publication time (the truth time of an article
         # without ld+json is midnight, which would misplace it within its day).
         return sorted(found, key=lambda a: int(a.news_id), reverse=True)
@@ -150,13 +177,21 @@ class Site:
         newer = self.articles[i + 1] if i + 1 < len(ids) else None
         return older, newer
 
-    def replace(self, article: ReplicaArticle) -> Site:
-        articles = tuple(article if a.news_id == article.news_id else a for a in self.articles)
-        return dataclasses.replace(self, articles=articles)
+    def replace(self, article: ReplicaArticle | RoomItem) -> Site:
+        field = {"policy": "articles", "press": "press", "briefing": "briefings",
+                 "fact": "facts"}[article.section]
+        items = tuple(article if a.news_id == article.news_id else a for a in getattr(self, field))
+        return dataclasses.replace(self, **{field: items})  # type: ignore[arg-type]
 
     def find_attachment(self, file_id: str) -> ReplicaAttachment | None:
         url = download_url(file_id)
         return next((f for a in self.articles for f in a.attachments if f.url == url), None)
+
+    def room_attachment(self, file_id: str) -> tuple[RoomItem, ReplicaAttachment] | None:
+        """A press release's or fact-check's attachment and the item it belongs to."""
+        url = download_url(file_id)
+        owned = ((item, f) for item in self.room_by_id.values() for f in item.attachments)
+        return next(((item, f) for item, f in owned if f.url == url), None)
 
 
 def download_url(file_id: str | int) -> str:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from .listing import ListResult, ListRow
 from .markup import esc, esc_twice
 from .model import ReplicaArticle, Site
 from .vocab import SIDEBAR_FILLER
+
+if TYPE_CHECKING:
+    from .briefing_room import RoomItem
 
 TITLE_SUFFIX = " | 정책뉴스 | 대한민국 정책브리핑"
 KOGL_NAMES = {1: "출처표시", 2: "출처표시+상업적 이용금지", 3: "출처표시+변경금지",
@@ -107,18 +111,25 @@ def article_page(site: Site, article: ReplicaArticle, *, hit: int, no_title: boo
 
 def list_page(site: Site, result: ListResult, *, token: str, hit: int) -> str:
     """`/news/policyNewsList.do`: the search form, one page of results, the pager and a sidebar."""
+    items = "\n".join(_list_item(row, result.query.page_index) for row in result.rows)
+    return list_frame(site, result, token=token, hit=hit, heading="정책뉴스",
+                      action="/news/policyNewsList.do", listing=f"<ul>\n{items}\n</ul>",
+                      title="정책뉴스 | 뉴스 | 대한민국 정책브리핑")
+
+
+def list_frame(site: Site, result: ListResult, *, token: str, hit: int, heading: str, action: str,
+               listing: str, title: str) -> str:
+    """Any list page: the form with its hidden fields, `listing` (the rows), the pager, a sidebar."""
     q = result.query
     hidden = {"pageIndex": str(q.page_index), **{k: v for k, v in q.fields.items() if k != "srchWord"},
               "listToken": token}
     inputs = "\n".join(f'<input type="hidden" name="{k}" value="{esc(v)}">' for k, v in hidden.items())
     if result.rows:
-        items = "\n".join(_list_item(row, q.page_index) for row in result.rows)
-        listing = f"<ul>\n{items}\n</ul>"
         paging = _pager(q.page_index, result.last_page)
     else:
         listing, paging = '<p class="no_data">검색 결과가 없습니다.</p>', ""
-    main = f"""<div class="sub_title"><h1>정책뉴스</h1></div>
-<form id="mainForm" name="mainForm" action="/news/policyNewsList.do" method="post">
+    main = f"""<div class="sub_title"><h1>{esc(heading)}</h1></div>
+<form id="mainForm" name="mainForm" action="{action}" method="post">
 {inputs}
 <div class="srch_box">
 <label>기간</label>
@@ -134,13 +145,18 @@ def list_page(site: Site, result: ListResult, *, token: str, hit: int) -> str:
 </div>
 {paging}
 {_sidebar(site, set(result.listed_ids), hit)}"""
-    return _document('<title>정책뉴스 | 뉴스 | 대한민국 정책브리핑</title>', main)
+    return _document(f"<title>{esc(title)}</title>", main)
 
 
 def message_page(status: int, message: str) -> str:
     """Plain error pages (404, injected 5xx) in the site's frame, without a sidebar."""
     return _document(f"<title>{status} | 대한민국 정책브리핑</title>",
                      f'<div class="error_page"><h2>{status}</h2><p>{esc(message)}</p></div>')
+
+
+def document(head: str, main: str) -> str:
+    """A whole page in the site's frame: header, menu, `main` inside section#container, footer."""
+    return _document(head, main)
 
 
 def _document(head: str, main: str) -> str:
@@ -196,7 +212,7 @@ def _ld_json(a: ReplicaArticle, title: str) -> str:
     return f'<script type="application/ld+json">{text}</script>'
 
 
-def _attachments(a: ReplicaArticle) -> str:
+def _attachments(a: ReplicaArticle | RoomItem) -> str:
     if not a.attachments:
         return ""
     files = []
@@ -209,7 +225,7 @@ def _attachments(a: ReplicaArticle) -> str:
     return '<div class="filedown"><dl><dt>첨부파일</dt><dd>' + "".join(files) + "</dd></dl></div>"
 
 
-def _licence(a: ReplicaArticle) -> str:
+def _licence(a: ReplicaArticle | RoomItem) -> str:
     if a.license_type is None:
         texts = ["이 기사는 외부 필자의 기고문으로, 저작권은 필자에게 있습니다.",
                  "무단 전재 및 재배포를 금합니다."]
@@ -272,7 +288,8 @@ def list_href(row: ListRow, page: int) -> str:
         "admin": f"http://admin.korea.kr{view}?newsId={nid}&pWise=sub&pWiseSub=B4",
         "www2": f"https://www2.korea.kr{view}?pageIndex={page}&newsId={nid}",
         "jsession": f"{view};JSESSIONID_KOREA=abc!123!456?newsId={nid}&pageIndex={page}",
-    }.get(row.article.link_style, f"{view}?newsId={nid}&pageIndex={page}&pWise=sub&pWiseSub=B4")
+    }.get(getattr(row.article, "link_style", "plain"),
+          f"{view}?newsId={nid}&pageIndex={page}&pWise=sub&pWiseSub=B4")
 
 
 def _pager(current: int, last: int) -> str:

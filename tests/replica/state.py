@@ -8,11 +8,21 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from .model import ReplicaArticle, Site
 
+if TYPE_CHECKING:
+    from .briefing_room import RoomItem
+
 # Kinds a test can set on one article through POST /_control/fault.
 FAULT_PATTERN = re.compile(r"(?:status|status_once):[1-5]\d\d|slow:\d+(?:\.\d+)?|truncate|no_title|no_body")
+# What POST /_control/document_fault may do to a press release's or fact-check's body channels.
+DOCUMENT_FAULTS = {
+    "viewer": frozenset({"pages", "missing", "placeholder"}),
+    "hwpx": frozenset({"ok", "bomb", "corrupt", "hang"}),
+    "pdf": frozenset({"ok", "corrupt", "hang"}),
+}
 
 
 class UnknownArticle(KeyError):
@@ -34,6 +44,7 @@ class ReplicaState:
         self._original = site
         self._site = site
         self._faults: dict[str, str] = {}
+        self._document_faults: dict[str, dict[str, str]] = {}
         self._sessions: dict[str, str] = {}
         self._log: list[dict[str, object]] = []
         self._hits = 0
@@ -77,7 +88,27 @@ class ReplicaState:
                 del self._faults[news_id]
             return kind
 
-    def mutate(self, news_id: str, **changes: object) -> ReplicaArticle:
+    def set_document_fault(self, news_id: str, channels: dict[str, str | None]) -> None:
+        """Override a press release's or fact-check's viewer/hwpx/pdf (None restores one)."""
+        for channel, kind in channels.items():
+            if channel not in DOCUMENT_FAULTS or (kind is not None and kind not in DOCUMENT_FAULTS[channel]):
+                raise ValueError(f"unknown document fault {channel}={kind!r}; use " + ", ".join(
+                    f"{c}: {'/'.join(sorted(k))}" for c, k in DOCUMENT_FAULTS.items()))
+        with self._lock:
+            if self._require(news_id).section not in ("press", "fact"):
+                raise ValueError(f"article {news_id} is no press release or fact-check")
+            current = self._document_faults.setdefault(news_id, {})
+            for channel, kind in channels.items():
+                if kind is None:
+                    current.pop(channel, None)
+                else:
+                    current[channel] = kind
+
+    def document_fault(self, news_id: str, channel: str) -> str | None:
+        with self._lock:
+            return self._document_faults.get(news_id, {}).get(channel)
+
+    def mutate(self, news_id: str, **changes: object) -> ReplicaArticle | RoomItem:
         with self._lock:
             article = self._require(news_id).with_changes(now=datetime.now(UTC), **changes)  # type: ignore[arg-type]
             self._site = self._site.replace(article)
@@ -88,6 +119,7 @@ class ReplicaState:
         with self._lock:
             self._site = self._original
             self._faults.clear()
+            self._document_faults.clear()
             self._log.clear()
 
     def record(self, entry: dict[str, object]) -> None:
@@ -102,8 +134,8 @@ class ReplicaState:
         with self._lock:
             self._log.clear()
 
-    def _require(self, news_id: str) -> ReplicaArticle:
-        article = self._site.get(news_id)
+    def _require(self, news_id: str) -> ReplicaArticle | RoomItem:
+        article = self._site.find(news_id)
         if article is None:
             raise UnknownArticle(news_id)
         return article
