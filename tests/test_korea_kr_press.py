@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.article import KST, Article, Attachment
+from crawler.article import KST, Article
 from crawler.sites.korea_kr import parse_article, parse_list_page
 from crawler.sites.korea_kr_press import (
     ViewerRef,
@@ -242,6 +242,3 @@ def test_site_url_rebases_any_korea_kr_host() -> None:
     with pytest.raises(ValueError, match="not a korea.kr URL"):
         site_url("https://evil.example/common/download.do", base)
 
-
-def test_attachment_type_is_kept() -> None:
-    assert Attachment("a.hwpx", "https://www.korea.kr/x", "hwpx").extension == "hwpx"
