@@ -52,13 +52,26 @@ $$
 """
 
 
+TRGM_SCHEMA = sa.text("SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_trgm'")
+PUBLIC_WRITABLE = sa.text(
+    "SELECT CASE WHEN to_regnamespace('public') IS NULL THEN false "
+    "ELSE has_schema_privilege('public', 'CREATE') END"
+)
+
+
 def _pg_search() -> None:
-    op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-    # The operator class lives wherever the extension was installed (often `public`, which
-    # need not be on this schema's search_path).
-    schema = op.get_bind().scalar(
-        sa.text("SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_trgm'")
-    )
+    bind = op.get_bind()
+    schema = bind.scalar(TRGM_SCHEMA)
+    if schema is None:
+        # One extension serves every schema of the database: put it in `public` when allowed,
+        # so dropping this schema never takes it (and other schemas' indexes) along.
+        op.execute(
+            "CREATE EXTENSION IF NOT EXISTS pg_trgm"
+            + (" SCHEMA public" if bind.scalar(PUBLIC_WRITABLE) else "")
+        )
+        schema = bind.scalar(TRGM_SCHEMA)
+    # The operator class lives wherever the extension was installed, which need not be on this
+    # schema's search_path.
     op.execute(
         f"CREATE INDEX ix_articles_search_trgm ON articles USING gin (search_text {schema}.gin_trgm_ops)"
     )
@@ -178,9 +191,7 @@ def upgrade() -> None:
     op.create_table(
         "crawl_errors",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column(
-            "run_id", sa.Integer(), sa.ForeignKey("crawl_runs.id", ondelete="CASCADE"), nullable=False
-        ),
+        sa.Column("run_id", sa.Integer(), sa.ForeignKey("crawl_runs.id", ondelete="CASCADE"), nullable=False),
         sa.Column("url", sa.Text(), nullable=False),
         sa.Column("kind", sa.String(50), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),

@@ -1,0 +1,195 @@
+"""Alembic migrations on SQLite and PostgreSQL: head, autogenerate in sync, down and up again,
+concurrent first starts, a refusing service, pre-migration databases, and `briefing db`."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from alembic.command import downgrade
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, event, inspect, text
+from typer.testing import CliRunner, Result
+
+from scheduler.cli import app
+from storage import Database, migrate
+from storage.db import make_engine
+from storage.models import Base
+from tests.crawl_helpers import REPO, briefing, briefing_env
+
+TABLES = {
+    "sources",
+    "articles",
+    "article_aliases",
+    "article_revisions",
+    "crawl_runs",
+    "crawl_errors",
+    "backfills",
+}
+
+
+def test_head_constant_is_the_newest_migration() -> None:
+    # storage.migrate.HEAD spares every process an Alembic import; it must follow the scripts.
+    scripts = ScriptDirectory.from_config(migrate.alembic_config())
+    assert scripts.get_current_head() == migrate.HEAD
+
+
+def test_every_model_table_has_a_migration() -> None:
+    assert set(Base.metadata.tables) == TABLES
+
+
+def test_a_new_database_is_at_head_and_matches_the_models(db: Database) -> None:
+    assert migrate.current(db.engine) == migrate.HEAD
+    # What `alembic revision --autogenerate` would write: nothing.
+    assert migrate.differences(db.engine) == []
+    assert set(inspect(db.engine).get_table_names()) >= TABLES
+
+
+def test_search_structures_are_made_by_the_migration(db: Database) -> None:
+    with db.engine.connect() as conn:
+        if db.dialect == "sqlite":
+            names = set(inspect(conn).get_table_names())
+            assert {"articles_fts", "articles_bigram"} <= names
+        else:
+            indexes = dict(
+                conn.execute(
+                    text(
+                        "SELECT indexname, indexdef FROM pg_indexes "
+                        "WHERE schemaname = current_schema() AND tablename = 'articles'"
+                    )
+                ).all()
+            )
+            assert "gin_trgm_ops" in indexes["ix_articles_search_trgm"]
+            assert "article_bigrams(search_text)" in indexes["ix_articles_search_bigrams"]
+
+
+def test_downgrade_to_nothing_and_up_again(db: Database) -> None:
+    with db.engine.begin() as conn:
+        downgrade(migrate.alembic_config(conn), "base")
+    left = set(inspect(db.engine).get_table_names()) - {"alembic_version"}
+    assert left == set()
+    assert migrate.current(db.engine) is None
+    migrate.upgrade(db.engine)
+    assert migrate.current(db.engine) == migrate.HEAD
+    assert migrate.differences(db.engine) == []
+
+
+def test_opening_an_up_to_date_database_only_reads_its_version(db: Database) -> None:
+    statements: list[str] = []
+    event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    migrate.ensure_schema(db.engine)
+    assert 1 <= len(statements) <= 3, statements
+    assert all(s.lstrip().upper().startswith(("SELECT", "PRAGMA")) for s in statements), statements
+
+
+def test_concurrent_first_opens_migrate_once(db_url: str) -> None:
+    # Several processes (service, crawl child, CLI) may open a new database at the same moment.
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(4)
+
+    def open_it() -> None:
+        try:
+            barrier.wait()
+            Database(db_url).dispose()
+        except BaseException as exc:  # collected for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_it) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    engine = make_engine(db_url)
+    try:
+        assert migrate.current(engine) == migrate.HEAD
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
+    finally:
+        engine.dispose()
+
+
+def test_without_auto_migrate_a_database_behind_is_refused(db_url: str) -> None:
+    with pytest.raises(migrate.SchemaError, match=r"needs 0001: run `briefing db upgrade`"):
+        Database(db_url, migrate=False)
+    engine = make_engine(db_url)
+    try:
+        assert migrate.current(engine) is None  # nothing was created
+    finally:
+        engine.dispose()
+
+
+def test_a_database_from_before_migrations_is_adopted(tmp_path: Path) -> None:
+    # SQLite files made by briefing's create_all (plus its FTS tables) before migrations existed.
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_engine(url)
+    Base.metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "CREATE VIRTUAL TABLE articles_fts USING fts5(search_text, content='articles', "
+                "content_rowid='id', tokenize='trigram')"
+            )
+        )
+        conn.execute(text("CREATE VIRTUAL TABLE articles_bigram USING fts5(grams, tokenize='unicode61')"))
+        conn.execute(
+            text("INSERT INTO sources (name, kind, status, created_at) VALUES ('x', 'x', 'ok', '2026-01-01')")
+        )
+    engine.dispose()
+    db = Database(url)
+    try:
+        assert migrate.current(db.engine) == migrate.HEAD
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT name FROM sources")).scalars().all() == ["x"]  # data kept
+    finally:
+        db.dispose()
+
+
+def test_a_foreign_schema_without_history_is_refused(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'odd.db'}"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE articles (id INTEGER PRIMARY KEY, title TEXT)"))
+    engine.dispose()
+    with pytest.raises(migrate.SchemaError, match="no migration history"):
+        Database(url)
+
+
+def _db_command(env: dict[str, str], *args: str) -> Result:
+    import scheduler.cli_db  # noqa: F401  (registers `briefing db` on the app)
+
+    return CliRunner().invoke(app, ["db", *args], env=env)
+
+
+def test_briefing_db_commands(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no stray .env from the repository
+    env = {"BRIEFING_DATABASE_URL": db_url}
+    behind = _db_command(env, "current")
+    assert (behind.exit_code, behind.stdout) == (1, "empty (head is 0001: run `briefing db upgrade`)\n")
+    up = _db_command(env, "upgrade")
+    assert (up.exit_code, up.stdout) == (0, "database at 0001 (was empty)\n"), up.output
+    assert _db_command(env, "upgrade").stdout == "database at 0001 (already)\n"
+    now = _db_command(env, "current")
+    assert (now.exit_code, now.stdout) == (0, "0001 (head)\n")
+    check = _db_command(env, "check")
+    assert (check.exit_code, check.stdout) == (0, "the database matches the models\n")
+
+
+def test_briefing_db_reports_an_unreachable_database(tmp_path: Path) -> None:
+    # The real command line, once: exit code and message as a user sees them.
+    env = briefing_env("postgresql://briefing@127.0.0.1:9/none", tmp_path, "http://127.0.0.1:9")
+    result = briefing("db", "current", env=env)
+    assert result.returncode == 1
+    assert result.stderr.startswith("briefing: cannot read the database:")
+    assert "Connection refused" in result.stderr or "connection failed" in result.stderr
+
+
+def test_migrations_ship_inside_the_package() -> None:
+    # Installed (non-editable) copies find their migrations through the package, not the cwd.
+    from setuptools import find_packages
+
+    assert migrate.MIGRATIONS == REPO / "storage" / "migrations"
+    assert "storage.migrations.versions" in find_packages(str(REPO), include=["storage*"])
+    pyproject = (REPO / "pyproject.toml").read_text()
+    assert '"*.mako"' in pyproject  # script.py.mako is package data

@@ -1,0 +1,190 @@
+"""Korean search on PostgreSQL: pg_trgm and 2-gram GIN indexes, and the adaptive plan.
+
+Both routes (the newest-first walk and the index route) must find exactly what SQLite's FTS5
+finds (tests/test_storage.py::test_korean_search runs the same cases on both backends).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+
+import storage
+from storage import ArticleFilter, Database, search
+from storage.models import ArticleRow
+from tests.conftest import postgres_url
+from tests.factories import make_article
+
+CASES = [
+    ("자율제조", {1}),  # inside a longer word (자율제조를)
+    ("예산", {2}),  # 2 characters: the 2-gram index
+    ("AI", {1}),
+    ("ai", {1}),
+    ("늘", {2}),  # 1 character: a scan
+    ("자율제조 AI", {1}),
+    ("없는말", set()),
+    ('"예산" OR *', {2}),  # syntax in input is literal text
+    ("도입한다", {1}),
+    ("산을", {2}),  # a 2-gram spanning no word boundary
+    ("정부예", set()),  # not across a space (정부 예산)
+    ("50%", set()),  # LIKE wildcards are literal
+    ("a_b", {3}),
+    ("ab", set()),  # `_` is not a wildcard either
+]
+
+
+@pytest.fixture
+def pg(pg_schema_url: str) -> Iterator[Database]:
+    database = Database(pg_schema_url)
+    with database.session() as session:
+        storage.upsert_articles(
+            session=session,
+            articles=[
+                make_article(
+                    1, title="AI 제조 혁신", body_html="<p>기업들이 자율제조를 도입한다.</p>", subtitles=()
+                ),
+                make_article(
+                    2,
+                    title="내년 정부",
+                    body_html="<p>정부 예산을 늘린다. OR</p>",
+                    subtitles=(),
+                    ministry="기재부",
+                ),
+                make_article(3, title="코드 a_b", body_html="<p>밑줄</p>", subtitles=(), tags=()),
+            ],
+        )
+    yield database
+    database.dispose()
+
+
+def found(db: Database, query: str) -> set[int]:
+    with db.session() as session:
+        page = storage.list_articles(session=session, where=ArticleFilter(query=query))
+    return {int(s.article.external_id) - 148900000 for s in page.items}
+
+
+@pytest.mark.parametrize(("query", "expected"), CASES)
+@pytest.mark.parametrize("route", ["walk", "index"])
+def test_both_routes_find_what_sqlite_finds(
+    pg: Database,
+    route: str,
+    query: str,
+    expected: set[int],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    if route == "index":
+        monkeypatch.setattr(search, "FAST_SCAN_MS", 0)
+    with caplog.at_level(logging.DEBUG, logger="storage.search"):
+        assert found(pg, query) == expected
+    assert "newest-first walk" in caplog.text if route == "walk" else "index route" in caplog.text
+
+
+def _plan(db: Database, query: str) -> str:
+    stmt = select(ArticleRow.id).where(search.match_clause(query, "postgresql"))  # type: ignore[arg-type]
+    with db.engine.connect() as conn:
+        conn.execute(text("SET enable_seqscan = off"))  # three rows: make the planner show its index
+        compiled = stmt.compile(dialect=conn.dialect)
+        rows = conn.exec_driver_sql("EXPLAIN " + str(compiled), compiled.params).scalars().all()
+        conn.rollback()
+    return "\n".join(rows)
+
+
+@pytest.mark.parametrize(
+    ("query", "index"),
+    [
+        ("자율제조", "ix_articles_search_trgm"),
+        ("예산", "ix_articles_search_bigrams"),
+        ("AI", "ix_articles_search_bigrams"),
+    ],
+)
+def test_the_index_route_uses_the_gin_indexes(pg: Database, query: str, index: str) -> None:
+    assert index in _plan(pg, query)
+
+
+def test_hangul_yields_trigrams_here(pg: Database) -> None:
+    with pg.session() as session:
+        assert search.check_backend(session) is None
+
+
+def _fill(db: Database, rows: int) -> None:
+    """`rows` articles mentioning 공통어, newest first by id, plus the fixture's three."""
+    with db.session() as session:
+        source_id = session.scalar(text("SELECT id FROM sources"))
+        session.execute(
+            text(
+                "INSERT INTO articles (source_id, external_id, url, section, title, subtitle, published_at,"
+                " tags, license_text_only, body_html, search_text, data, content_hash, revision_count,"
+                " first_seen_at, last_seen_at, updated_at) "
+                "SELECT :source, 'filler-' || i, 'u', 'policy', 't', '', now() - i * interval '1 second',"
+                " '[]', false, '', '공통어 채우는 글 번호 ' || i, '{}', 'h', 1, now(), now(), now() "
+                "FROM generate_series(1, :rows) AS i"
+            ),
+            {"source": source_id, "rows": rows},
+        )
+        session.execute(text("ANALYZE articles"))
+
+
+def _ids(db: Database, query: str) -> list[int]:
+    def build(match: Any) -> Any:
+        return select(ArticleRow.id).where(*match).order_by(ArticleRow.published_at.desc()).limit(21)
+
+    with db.session() as session:
+        return [row[0] for row in search.find(session, query, build)]
+
+
+def test_a_rare_word_times_out_the_walk_and_takes_the_index_route(
+    pg: Database, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    _fill(pg, 30_000)
+    monkeypatch.setattr(search, "FAST_SCAN_MS", 1)  # the walk through 30,000 rows cannot make it
+    with caplog.at_level(logging.DEBUG, logger="storage.search"):
+        assert len(_ids(pg, "자율제조")) == 1
+    assert "index route" in caplog.text
+
+
+def test_a_frequent_word_is_found_by_the_walk(pg: Database, caplog: pytest.LogCaptureFixture) -> None:
+    _fill(pg, 30_000)
+    with caplog.at_level(logging.DEBUG, logger="storage.search"):
+        assert len(_ids(pg, "공통어")) == 21
+    assert "newest-first walk" in caplog.text
+
+
+def test_a_search_leaves_the_session_settings_as_they_were(pg: Database) -> None:
+    with pg.session() as session:
+        before = session.execute(text("SHOW statement_timeout")).scalar()
+        storage.list_articles(session=session, where=ArticleFilter(query="자율제조"))
+        assert session.execute(text("SHOW statement_timeout")).scalar() == before
+        assert session.execute(text("SHOW enable_seqscan")).scalar() == "on"
+        assert session.execute(text("SHOW enable_indexscan")).scalar() == "on"
+
+
+def test_a_database_under_lc_ctype_c_is_reported() -> None:
+    base = postgres_url()
+    if base is None:
+        pytest.skip("TEST_DATABASE_URL not set")
+    name = f"briefing_c_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(
+            text(f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'")
+        )
+    try:
+        db = Database(make_url(base).set(database=name).render_as_string(hide_password=False))
+        try:
+            with db.session() as session:
+                problem = search.check_backend(session)
+        finally:
+            db.dispose()
+        assert problem is not None
+        assert "LC_CTYPE=C" in problem and "C.UTF-8" in problem
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+        admin.dispose()
