@@ -24,5 +24,7 @@ SOURCE_KINDS: dict[str, SourceKind] = {
             ("policy", "press", "briefing", "fact"),
             "정책브리핑 (www.korea.kr): policy news, press releases, briefings, fact-checks",
         ),
+        # No fixed sections: each feed is named in sources.toml and crawled as feed:<name>.
+        SourceKind("feed", (), "any RSS/Atom feed listed in sources.toml (feed:<name>)"),
     )
 }

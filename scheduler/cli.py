@@ -60,7 +60,9 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 @app.command()
 def crawl(
-    source: Annotated[str, typer.Argument(help="Source to crawl: korea_kr or korea_kr:<section>.")],
+    source: Annotated[
+        str | None, typer.Argument(help="Source to crawl: korea_kr, korea_kr:<section> or feed:<name>.")
+    ] = None,
     section: Annotated[str | None, typer.Option(help="Section of the source, e.g. policy.")] = None,
     since: Annotated[
         str | None, typer.Option(help="First day, YYYY-MM-DD (default: 2 days ago, KST).")
@@ -69,18 +71,36 @@ def crawl(
     base_url: Annotated[str | None, typer.Option(help="Site base URL (BRIEFING_KOREA_KR_BASE_URL).")] = None,
     profile: Annotated[Path | None, typer.Option(help="Site profile TOML for rendered posts.")] = None,
     via: Annotated[str | None, typer.Option(help="Trigger a running service: http://127.0.0.1:8080")] = None,
+    all_sources: Annotated[
+        bool, typer.Option("--all", help="Crawl every enabled source of the sources file once.")
+    ] = False,
+    backfill: Annotated[
+        bool | None,
+        typer.Option(
+            "--backfill/--no-backfill",
+            help="Walk the window day by day, resumable (default: for windows over 7 days).",
+        ),
+    ] = None,
 ) -> None:
     """Crawl one source once and store what it finds.
 
     Example: briefing crawl korea_kr --section policy --since 2026-11-20 --until 2026-11-22
     """
+    if all_sources:
+        from scheduler.cli_sources import crawl_all
+
+        if source:
+            raise _fail("give a source or --all, not both", 2)
+        return crawl_all(since=since, until=until, base_url=base_url, profile=profile)
+    if source is None:
+        raise _fail("name a source (korea_kr:policy, feed:<name>; see `briefing sources list`) or --all", 2)
     if via:
         from scheduler.cli_service import crawl_via
 
         return crawl_via(via, source, section, since, until)
     settings = _settings(korea_kr_base_url=base_url, profile=profile)
     try:
-        target = parse_target(source, section)
+        target = parse_target(source, section, settings=settings)
         window = default_window(settings.default_window_days)
         first = date.fromisoformat(since) if since else window[0]
         last = date.fromisoformat(until) if until else window[1]
@@ -88,6 +108,16 @@ def crawl(
         raise _fail(str(exc), 2) from exc
     if first > last:
         raise _fail(f"--since {first} is after --until {last}", 2)
+    from scheduler.backfill import wants_backfill
+
+    try:
+        day_by_day = wants_backfill(target, first, last, backfill)
+    except ValueError as exc:
+        raise _fail(str(exc), 2) from exc
+    if day_by_day:
+        from scheduler.cli_sources import crawl_backfill
+
+        return crawl_backfill(settings, target, first, last)
     db = Database(settings.database_url)
     try:
         with db.session() as session:
@@ -107,6 +137,10 @@ def crawl(
     options = crawl_options(settings, target, first, last, run.id)
     finished = asyncio.run(_crawl_with_progress(db, settings, run, options))
     typer.echo(finished.summary())
+    if target.kind == "feed":
+        from scheduler.cli_sources import echo_feed_state
+
+        echo_feed_state(db, target.name)
     with db.session() as session:
         for error in list_errors(session=session, run_id=run.id)[:20]:
             typer.echo(f"  failed {error.url}: {error.reason} [{error.kind}]", err=True)
@@ -220,5 +254,6 @@ def main() -> None:
     # Command modules register themselves on `app` when imported.
     import scheduler.cli_posts  # noqa: F401
     import scheduler.cli_service  # noqa: F401
+    import scheduler.cli_sources  # noqa: F401
 
     app()

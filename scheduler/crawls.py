@@ -34,16 +34,30 @@ EXIT_STOPPED, EXIT_STORAGE = 3, 4
 @dataclass(frozen=True, slots=True)
 class CrawlTarget:
     kind: str
-    section: str
+    section: str  # for feeds: the feed's name in the sources file
+    url: str | None = None  # feeds: the feed URL (from the sources file)
 
     @property
     def name(self) -> str:
         return f"{self.kind}:{self.section}"
 
 
-def parse_target(text: str, section: str | None = None) -> CrawlTarget:
-    """`korea_kr`, `korea_kr:policy` or `korea_kr` + section; ValueError names what is known."""
+def parse_target(text: str, section: str | None = None, *, settings: Settings | None = None) -> CrawlTarget:
+    """`korea_kr`, `korea_kr:policy` or `korea_kr` + section; ValueError names what is known.
+
+    `feed:<name>` names a feed of the sources file (`settings.sources_file`; without settings,
+    the one the environment names).
+    """
     kind, _, inline = text.partition(":")
+    if kind == "feed":
+        from scheduler.sources import find_feed
+
+        if section and inline and section != inline:
+            raise ValueError(f"source {text!r} and --section {section!r} disagree")
+        if not (inline or section):
+            raise ValueError("name the feed: feed:<name> (see `briefing sources list`)")
+        feed = find_feed(settings or Settings(), inline or section or "")
+        return CrawlTarget(kind, feed.section, feed.url)
     if kind not in SOURCE_KINDS:
         raise ValueError(f"unknown source {kind!r}; known sources: {', '.join(sorted(SOURCE_KINDS))}")
     sections = SOURCE_KINDS[kind].sections
@@ -76,7 +90,7 @@ def crawl_options(
         since=since,
         until=until,
         database_url=settings.database_url,
-        base_url=settings.korea_kr_base_url,
+        base_url=target.url or settings.korea_kr_base_url,  # a feed's URL is where its crawl fetches
         run_id=run_id,
         profile_path=str(settings.profile) if settings.profile else None,
         download_delay=settings.crawl_delay,

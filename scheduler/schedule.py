@@ -21,7 +21,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from crawler.article import KST
 from scheduler.crawls import CrawlTarget, default_window, parse_target
 from scheduler.manager import AlreadyRunning, CrawlManager, ShuttingDown
-from scheduler.settings import Settings, SourceSchedule
+from scheduler.settings import Settings
+from scheduler.sources import scheduled_sources
 from storage import CrawlRun
 from storage.stats import last_run_times
 
@@ -83,11 +84,13 @@ def cron_trigger(cron: str, jitter: int | None = None) -> CronTrigger:
 
 def jobs_from_settings(settings: Settings) -> list[SourceJob]:
     """Validated jobs; ValueError names the bad entry of BRIEFING_SCHEDULES."""
-    configured = settings.schedules or {DEFAULT_SOURCE: SourceSchedule(minutes=settings.schedule_minutes)}
+    # BRIEFING_SCHEDULES, when set, replaces the enabled sources of the sources file (which,
+    # when missing, means korea_kr:policy every schedule_minutes).
+    configured = settings.schedules or scheduled_sources(settings)
     jobs: dict[str, SourceJob] = {}
     for key, spec in configured.items():
         try:
-            target = parse_target(key)
+            target = parse_target(key, settings=settings)
             if spec.cron is not None:
                 cron_trigger(spec.cron)
         except ValueError as exc:

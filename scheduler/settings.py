@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     korea_kr_base_url: str = "https://www.korea.kr"
     profile: Path | None = None  # site profile TOML; None = the built-in default
+    sources_file: Path = Path("sources.toml")  # missing: korea_kr:policy every schedule_minutes
 
     # Politeness and robustness of every crawl.
     crawl_delay: float = 1.0
@@ -67,6 +68,7 @@ class Settings(BaseSettings):
     schedules: dict[str, SourceSchedule] = Field(default_factory=dict)
     schedule_window_days: int | None = None  # days a scheduled crawl covers; None: default_window_days
     catch_up: bool = True  # at start, run once what was missed while the service was down
+    backfill_retry_seconds: float = 10.0  # a backfill waits this long while its source is busy
     log_format: Literal["keyvalue", "json"] = "keyvalue"
 
     @field_validator("korea_kr_base_url")

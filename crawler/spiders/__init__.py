@@ -5,7 +5,10 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-SPIDERS = {"korea_kr": "crawler.spiders.korea_kr:KoreaKrSpider"}
+SPIDERS = {
+    "korea_kr": "crawler.spiders.korea_kr:KoreaKrSpider",
+    "feed": "crawler.spiders.feed:FeedSpider",
+}
 
 
 def spider_class(kind: str) -> Any:

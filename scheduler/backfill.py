@@ -1,0 +1,139 @@
+"""Backfill: a long window crawled one day per run, resumable from the first day not yet done.
+
+The `backfills` row keeps the next day to crawl; it moves on only after that day's run
+succeeded, so a backfill killed at any moment redoes at most the day it was in (idempotent
+upserts make that harmless). A source busy with another crawl (the service's schedule, a
+manual crawl, another host) is waited for: the database allows one active run per source.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date
+
+from scheduler.crawls import CrawlChild, CrawlTarget, crawl_options, execute_run, pid_alive
+from scheduler.settings import Settings
+from storage import (
+    Backfill,
+    CrawlRun,
+    Database,
+    SourceBusy,
+    advance_backfill,
+    close_orphaned_runs,
+    create_run,
+    open_backfill,
+    set_backfill_status,
+)
+
+logger = logging.getLogger(__name__)
+
+BACKFILL_AFTER_DAYS = 7  # a longer window is walked day by day unless told otherwise
+TRIGGER = "backfill"
+
+Execute = Callable[..., Awaitable[CrawlRun]]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    backfill: Backfill
+    failed_run: CrawlRun | None  # the day's run that did not succeed, when the backfill stopped
+
+
+class BackfillReporter:
+    """What a backfill says while it works; the CLI prints it, tests record it."""
+
+    def started(self, backfill: Backfill, resumed: bool) -> None: ...
+
+    def waiting(self, busy: CrawlRun, day: date) -> None: ...
+
+    def day_done(self, backfill: Backfill, run: CrawlRun, day: date) -> None: ...
+
+
+def wants_backfill(target: CrawlTarget, since: date, until: date, flag: bool | None) -> bool:
+    """Walk the window day by day? `flag` (--backfill/--no-backfill) wins; else longer than 7 days."""
+    if target.kind == "feed":
+        if flag:
+            raise ValueError("a feed has no date window to backfill: it only lists what it has now")
+        return False
+    if flag is not None:
+        return flag
+    return (until - since).days + 1 > BACKFILL_AFTER_DAYS
+
+
+async def run_backfill(
+    *,
+    db: Database,
+    settings: Settings,
+    target: CrawlTarget,
+    since: date,
+    until: date,
+    reporter: BackfillReporter | None = None,
+    execute: Execute = execute_run,
+    on_start: Callable[[CrawlChild], None] | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> Outcome:
+    """Crawl `since`..`until` one day per run, from where an earlier identical backfill stopped."""
+    report = reporter or BackfillReporter()
+    backfill, resumed = await asyncio.to_thread(_open, db, target.name, since, until)
+    report.started(backfill, resumed)
+    while backfill.next_day is not None and not should_stop():
+        day = backfill.next_day
+        run = await _claim(db, settings, target, day, report, should_stop)
+        if run is None:
+            break
+        options = crawl_options(settings, target, day, day, run.id)
+        finished = await execute(db=db, settings=settings, run=run, options=options, on_start=on_start)
+        if finished.status != "succeeded":
+            status = "interrupted" if finished.status == "interrupted" else "failed"
+            stopped = await asyncio.to_thread(_set_status, db, backfill.id, status)
+            return Outcome(stopped, finished)
+        backfill = await asyncio.to_thread(_advance, db, backfill.id, day)
+        report.day_done(backfill, finished, day)
+    if backfill.next_day is not None:
+        backfill = await asyncio.to_thread(_set_status, db, backfill.id, "interrupted")
+    return Outcome(backfill, None)
+
+
+async def _claim(
+    db: Database,
+    settings: Settings,
+    target: CrawlTarget,
+    day: date,
+    report: BackfillReporter,
+    should_stop: Callable[[], bool],
+) -> CrawlRun | None:
+    """A queued run for `day`, waiting while another crawl of the source is active."""
+    while not should_stop():
+        try:
+            return await asyncio.to_thread(_create, db, target.name, day)
+        except SourceBusy as busy:
+            report.waiting(busy.run, day)
+            await asyncio.sleep(settings.backfill_retry_seconds)
+    return None
+
+
+def _open(db: Database, source: str, since: date, until: date) -> tuple[Backfill, bool]:
+    with db.session() as session:
+        return open_backfill(session=session, source=source, since=since, until=until)
+
+
+def _create(db: Database, source: str, day: date) -> CrawlRun:
+    with db.session() as session:
+        # A crawl whose process died (e.g. a killed backfill's last child) must not block forever.
+        close_orphaned_runs(session=session, is_alive=pid_alive)
+    with db.session() as session:
+        return create_run(session=session, source=source, trigger=TRIGGER, since=day.isoformat(),
+                          until=day.isoformat())
+
+
+def _advance(db: Database, backfill_id: int, day: date) -> Backfill:
+    with db.session() as session:
+        return advance_backfill(session=session, backfill_id=backfill_id, done_day=day)
+
+
+def _set_status(db: Database, backfill_id: int, status: str) -> Backfill:
+    with db.session() as session:
+        return set_backfill_status(session=session, backfill_id=backfill_id, status=status)
