@@ -1,7 +1,8 @@
 """Child-process entry point for one crawl run: `python -m crawler.run --options -` (JSON on stdin).
 
 Exit codes: 0 finished, 3 stopped early (signal or close reason other than "finished"),
-4 the database failed, 2 bad options; anything else is a crash.
+4 the database failed, 5 the source refused the crawl (its log says why), 2 bad options;
+anything else is a crash.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import argparse
 import sys
 
 EXIT_OK, EXIT_BAD_OPTIONS, EXIT_STOPPED, EXIT_STORAGE = 0, 2, 3, 4
+EXIT_REFUSED = 5  # the source refused the whole crawl (e.g. an API key missing or rejected)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,6 +30,11 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, TypeError, KeyError) as exc:
         print(f"crawler.run: bad options: {exc}", file=sys.stderr)
         return EXIT_BAD_OPTIONS
+
+    from crawler.redact import install_log_redaction
+
+    # Before Scrapy logs anything: request URLs may carry API keys (serviceKey=…).
+    install_log_redaction()
 
     # Scrapy is imported only here, in the child, so the service never loads it.
     from scrapy.crawler import AsyncCrawlerProcess
@@ -49,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     assert crawler.stats is not None
     if crawler.stats.get_value("briefing/storage_error"):
         return EXIT_STORAGE
+    if crawler.stats.get_value("briefing/refused"):
+        return EXIT_REFUSED
     reason = crawler.stats.get_value("finish_reason")
     return EXIT_OK if reason == "finished" else EXIT_STOPPED
 
