@@ -252,6 +252,7 @@ def runs(
 
 def main() -> None:
     # Command modules register themselves on `app` when imported.
+    import scheduler.cli_db  # noqa: F401
     import scheduler.cli_posts  # noqa: F401
     import scheduler.cli_service  # noqa: F401
     import scheduler.cli_sources  # noqa: F401

@@ -1,22 +1,37 @@
-"""The crawl manager: at most one crawl child per source, shared by the schedule and the API."""
+"""The crawl manager: at most one crawl child per source, shared by the schedule and the API.
+
+"One at a time" holds across processes and replicas: the database refuses a second active run
+of a source, a running crawl's lease (`heartbeat_at`) is renewed while its child lives, and a
+run whose owner is gone (dead pid on this host, or an expired lease elsewhere) is taken over by
+whoever wants the source next. When the database goes away mid-crawl, the child stops (exit 4)
+and the manager keeps trying to record the outcome until the database answers again.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import socket
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime, timedelta
+from contextvars import ContextVar
+from datetime import date, timedelta
 from typing import Any, Protocol
 
-from scheduler.crawls import CrawlChild, CrawlTarget, crawl_options, execute_run, pid_alive
+from sqlalchemy.exc import SQLAlchemyError
+
+from scheduler.crawls import CrawlChild, CrawlTarget, _tail, crawl_options, execute_run, outcome, pid_alive
 from scheduler.settings import Settings
-from storage import CrawlRun, Database, SourceBusy, active_run, create_run, finish_run, get_run
-from storage.runs import FINAL
+from storage import CrawlRun, Database, SourceBusy, create_run, finish_run, get_run
+from storage.runs import FINAL, busy_run, heartbeat
 
 logger = logging.getLogger(__name__)
 
-# A queued run of another process that never got a pid within this long is abandoned.
-STALE_QUEUED = timedelta(minutes=5)
+# The schedule slot a submit claims (epoch milliseconds of the nominal tick). The schedule sets
+# it around `submit`, so the API, the CLI and test doubles keep the plain submit signature.
+scheduled_slot: ContextVar[int | None] = ContextVar("scheduled_slot", default=None)
+
+RECORD_RETRY_FIRST, RECORD_RETRY_MAX = 0.5, 10.0  # seconds between tries while the DB is away
 
 
 class Executor(Protocol):
@@ -49,9 +64,13 @@ class ShuttingDown(Exception):
 class CrawlManager:
     """Starts crawl children as asyncio tasks and stops them gracefully, one per source."""
 
-    def __init__(self, db: Database, settings: Settings, *, execute: Executor = execute_run) -> None:
+    def __init__(
+        self, db: Database, settings: Settings, *, execute: Executor = execute_run, host: str | None = None
+    ) -> None:
         self.db = db
         self.settings = settings
+        self.host = host or socket.gethostname()
+        self.lease = timedelta(seconds=settings.lease_seconds)
         self._execute = execute
         self._locks: dict[str, asyncio.Lock] = {}
         self._running: dict[str, int] = {}  # source -> run id started here
@@ -65,7 +84,11 @@ class CrawlManager:
         return dict(self._running)
 
     async def submit(self, target: CrawlTarget, since: date, until: date, trigger: str) -> CrawlRun:
-        """Record a queued run and start its child; AlreadyRunning if the source is busy."""
+        """Record a queued run and start its child; AlreadyRunning if the source is busy.
+
+        Inside a scheduled tick (`scheduled_slot` set) the run claims that slot, and
+        storage.runs.SlotTaken says another replica crawled it already.
+        """
         if self._stopping:
             raise ShuttingDown("the service is shutting down")
         # The lock makes check-then-create atomic among this process's submitters; the DB
@@ -78,7 +101,8 @@ class CrawlManager:
                 current = await asyncio.to_thread(self._get, mine)
                 if current is not None and current.status not in FINAL:
                     raise AlreadyRunning(current)
-            run = await asyncio.to_thread(self._claim, target.name, trigger, since, until)
+            slot = scheduled_slot.get()
+            run = await asyncio.to_thread(self._claim, target.name, trigger, since, until, slot)
             self._running[target.name] = run.id
             options = crawl_options(self.settings, target, since, until, run.id)
             self._tasks[run.id] = asyncio.create_task(self._run(run, options), name=f"crawl-run-{run.id}")
@@ -110,6 +134,7 @@ class CrawlManager:
 
     async def _run(self, run: CrawlRun, options: Any) -> None:
         log = {"run_id": run.id, "source": run.source}
+        beating = asyncio.create_task(self._heartbeat(run.id), name=f"lease-run-{run.id}")
         try:
             finished = await self._execute(
                 db=self.db,
@@ -126,17 +151,66 @@ class CrawlManager:
                 | {"status": finished.status, "exit_code": finished.exit_code, "reason": finished.reason},
             )
         except asyncio.CancelledError:
-            await asyncio.shield(asyncio.to_thread(self._close, run.id, "interrupted", "the service stopped"))
+            with contextlib.suppress(SQLAlchemyError):  # unreachable: the next start closes it
+                closing = asyncio.to_thread(self._close, run.id, "interrupted", "the service stopped")
+                await asyncio.shield(closing)
             raise
-        except Exception as exc:  # the child could not even start; the service goes on
-            logger.exception("run could not start", extra=log)
-            reason = f"could not start the crawl: {type(exc).__name__}: {exc}"[:1000]
-            await asyncio.to_thread(self._close, run.id, "failed", reason)
+        except Exception as exc:
+            # Either the child could not start, or it ran and its outcome could not be written
+            # (the database went away): work out the outcome here and record it when possible.
+            child = self._children.get(run.id)
+            code = child.process.returncode if child is not None else None
+            if code is not None and child is not None:
+                tail = _tail(self.settings.log_dir / f"run-{run.id}.log") if code else ""
+                status, reason = outcome(code, child.stop_requested, tail)
+                logger.warning(
+                    f"run ended ({status}) but could not be recorded: {type(exc).__name__}", extra=log
+                )
+            else:
+                logger.exception("run could not start", extra=log)
+                status, reason = "failed", f"could not start the crawl: {type(exc).__name__}: {exc}"
+            await self._record(run.id, status, (reason or "")[:1000] or None, code)
         finally:
+            beating.cancel()
             self._children.pop(run.id, None)
             self._tasks.pop(run.id, None)
             if self._running.get(run.source) == run.id:
                 del self._running[run.source]
+
+    async def _heartbeat(self, run_id: int) -> None:
+        """Renew the run's lease while it lives, so no replica takes it over."""
+        every = max(0.5, self.settings.lease_seconds / 4)
+        failing = False
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await asyncio.to_thread(self._beat, run_id)
+            except SQLAlchemyError as exc:
+                if not failing:  # once per outage, not once per beat
+                    reason = f"cannot renew the run's lease: {type(exc).__name__}"
+                    logger.warning(reason, extra={"run_id": run_id})
+                failing = True
+            else:
+                failing = False
+
+    async def _record(self, run_id: int, status: str, reason: str | None, code: int | None) -> None:
+        """Record a run's outcome, retrying until the database answers (or the service stops)."""
+        delay = RECORD_RETRY_FIRST
+        while True:
+            try:
+                await asyncio.to_thread(self._close, run_id, status, reason, code)
+                return
+            except SQLAlchemyError as exc:
+                if self._stopping:
+                    # The next start, or another replica, closes it as interrupted.
+                    logger.error(f"stopping; run outcome not recorded: {exc}", extra={"run_id": run_id})
+                    return
+                logger.warning(
+                    f"database unreachable, run outcome ({status}) not recorded yet; retrying in {delay:g}s",
+                    extra={"run_id": run_id},
+                )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RECORD_RETRY_MAX)
 
     def _started(self, child: CrawlChild) -> None:
         self._children[child.run_id] = child
@@ -150,20 +224,19 @@ class CrawlManager:
         with self.db.session() as session:
             return get_run(session=session, run_id=run_id)
 
-    def _claim(self, source: str, trigger: str, since: date, until: date) -> CrawlRun:
+    def _beat(self, run_id: int) -> None:
         with self.db.session() as session:
-            current = active_run(session=session, source=source)
-            if current is not None and not _abandoned(current):
-                raise AlreadyRunning(current)
+            heartbeat(session=session, run_ids=[run_id])
+
+    def _claim(self, source: str, trigger: str, since: date, until: date, slot: int | None) -> CrawlRun:
+        with self.db.session() as session:
+            # Left behind by a process that died (here or on another replica)? Then it is
+            # closed as interrupted on the way, so the source is not blocked forever.
+            current = busy_run(
+                session=session, source=source, is_alive=pid_alive, lease=self.lease, host=self.host
+            )
             if current is not None:
-                # Left behind by a process that died (e.g. a SIGKILLed service whose child
-                # outlived it): close it so the source is not blocked forever.
-                finish_run(
-                    session=session,
-                    run_id=current.id,
-                    status="interrupted",
-                    reason="the process running this crawl ended without finishing it",
-                )
+                raise AlreadyRunning(current)
             try:
                 return create_run(
                     session=session,
@@ -171,18 +244,13 @@ class CrawlManager:
                     trigger=trigger,
                     since=since.isoformat(),
                     until=until.isoformat(),
+                    slot=slot,
                 )
             except SourceBusy as busy:  # another process started it between our check and insert
                 raise AlreadyRunning(busy.run) from None
 
-    def _close(self, run_id: int, status: str, reason: str) -> None:
+    def _close(self, run_id: int, status: str, reason: str | None, code: int | None = None) -> None:
         with self.db.session() as session:
             current = get_run(session=session, run_id=run_id)
             if current is not None and current.status not in FINAL:
-                finish_run(session=session, run_id=run_id, status=status, reason=reason)
-
-
-def _abandoned(run: CrawlRun, now: datetime | None = None) -> bool:
-    if run.pid is not None:
-        return not pid_alive(run.pid)
-    return (now or datetime.now(UTC)) - run.created_at > STALE_QUEUED
+                finish_run(session=session, run_id=run_id, status=status, exit_code=code, reason=reason)

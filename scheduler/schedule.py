@@ -3,12 +3,20 @@
 Jobs live in a memory job store rebuilt from the settings at every start; the durable state is
 the `crawl_runs` table. A source whose last scheduled run is older than one period (or was cut
 short) gets one catch-up run at start, however many periods were missed.
+
+Replicas: every tick claims a slot (the tick's nominal time) in the same insert that records
+its run, and a slot is claimed once, so replicas ticking together crawl each slot once.
+Interval slots follow the newest claimed slot of the source (every replica reads the same
+one); cron slots are the cron times themselves. Jitter is a pause after the tick, so it never
+moves a slot.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,14 +25,15 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.article import KST
 from scheduler.crawls import CrawlTarget, default_window, parse_target
-from scheduler.manager import AlreadyRunning, CrawlManager, ShuttingDown
-from scheduler.settings import Settings
-from scheduler.sources import scheduled_sources
+from scheduler.manager import AlreadyRunning, CrawlManager, ShuttingDown, scheduled_slot
+from scheduler.settings import Settings, SourceSchedule
 from storage import CrawlRun
-from storage.stats import last_run_times
+from storage.runs import SlotTaken, last_slot
+from storage.stats import last_run_times, slot_of
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +41,7 @@ Clock = Callable[[], datetime]
 SCHEDULED = "scheduled"
 CATCH_UP = "catch_up"
 DEFAULT_SOURCE = "korea_kr:policy"
+SLOT_TOLERANCE_MS = 5000  # a tick this early or late still counts for its nominal time
 
 
 def utc_now() -> datetime:
@@ -52,12 +62,31 @@ class SourceJob:
         return f"every {self.minutes:g} min" if self.minutes is not None else f"cron {self.cron!r} (KST)"
 
     def trigger(self, phase: datetime) -> BaseTrigger:
-        """The APScheduler trigger; interval slots are counted from `phase`."""
-        jitter = int(self.jitter_seconds) or None
+        """The APScheduler trigger, without jitter; interval slots are counted from `phase`."""
         if self.minutes is not None:
-            return IntervalTrigger(minutes=self.minutes, start_date=phase, timezone=KST, jitter=jitter)
+            return IntervalTrigger(minutes=self.minutes, start_date=phase, timezone=KST)
         assert self.cron is not None
-        return cron_trigger(self.cron, jitter=jitter)
+        return cron_trigger(self.cron)
+
+    def slot(self, ticked_at: datetime, last: int | None) -> int:
+        """The slot (epoch ms) a tick at `ticked_at` claims, given the newest claimed slot.
+
+        Interval: the newest slot plus whole periods up to the tick, so replicas whose timers
+        are a little apart still name the same slot (and a period already claimed is named
+        again, which the claim refuses). Cron: the cron time of the tick.
+        """
+        at = slot_of(ticked_at)
+        if self.minutes is not None:
+            if last is None:
+                return at
+            period = self.minutes * 60_000
+            tolerance = min(period / 4, SLOT_TOLERANCE_MS)
+            periods = max(0, math.floor((at - last + tolerance) / period))
+            return last + round(periods * period)
+        assert self.cron is not None
+        tolerance_s = timedelta(milliseconds=SLOT_TOLERANCE_MS)
+        nominal = cron_trigger(self.cron).get_next_fire_time(None, ticked_at - tolerance_s)
+        return slot_of(nominal) if nominal is not None and nominal <= ticked_at + tolerance_s else at
 
     def missed(self, last_run: datetime, now: datetime) -> bool:
         """True when at least one slot fell between `last_run` and `now`."""
@@ -122,20 +151,43 @@ def due_for_catch_up(
 
 
 async def submit_scheduled(
-    manager: CrawlManager, job: SourceJob, now: Clock, trigger: str
+    manager: CrawlManager, job: SourceJob, now: Clock, trigger: str, at: datetime | None = None
 ) -> CrawlRun | None:
-    """Submit one run of `job`; a busy source skips this slot rather than queueing behind it."""
-    since, until = default_window(job.window_days, now())
+    """Submit one run of `job` for the tick at `at` (default: now), claiming its slot.
+
+    A busy source skips this slot rather than queueing behind it; a slot another replica
+    claimed is skipped; an unreachable database skips it too (the next tick catches up).
+    """
+    ticked_at = at or now()
+    extra = {"source": job.target.name, "trigger": trigger}
     try:
-        return await manager.submit(job.target, since, until, trigger)
+        if trigger == CATCH_UP:
+            slot = slot_of(ticked_at)  # a catch-up starts a new rhythm at its own time
+        else:
+            newest = await asyncio.to_thread(_last_slot, manager, job.target.name)
+            slot = job.slot(ticked_at, newest)
+        if job.jitter_seconds > 0 and trigger != CATCH_UP:
+            await asyncio.sleep(random.uniform(0, job.jitter_seconds))
+        since, until = default_window(job.window_days, now())
+        token = scheduled_slot.set(slot)
+        try:
+            return await manager.submit(job.target, since, until, trigger)
+        finally:
+            scheduled_slot.reset(token)
     except AlreadyRunning as busy:
-        logger.info(
-            "slot skipped: source busy",
-            extra={"source": job.target.name, "run_id": busy.run.id, "trigger": trigger},
-        )
+        logger.info("slot skipped: source busy", extra=extra | {"run_id": busy.run.id})
+    except SlotTaken as taken:
+        logger.info("slot skipped: another replica claimed it", extra=extra | {"slot": taken.slot})
+    except SQLAlchemyError as exc:
+        logger.warning(f"slot skipped: database unreachable ({type(exc).__name__})", extra=extra)
     except ShuttingDown:
         pass
     return None
+
+
+def _last_slot(manager: CrawlManager, source: str) -> int | None:
+    with manager.db.session() as session:
+        return last_slot(session=session, source=source)
 
 
 class Schedule:
@@ -183,7 +235,7 @@ class Schedule:
                 extra={"source": job.target.name, "next_run": self.next_run_times().get(job.target.name)},
             )
         for job in due:
-            run = await submit_scheduled(self.manager, job, self.now, CATCH_UP)
+            run = await submit_scheduled(self.manager, job, self.now, CATCH_UP, at=now)
             if run is not None:
                 self.catch_up_runs.append(run)
 

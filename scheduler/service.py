@@ -1,8 +1,11 @@
 """`briefing run`: one process hosting the crawl schedule, the crawl manager and the HTTP API.
 
-Read `serve()` top to bottom: open storage → listen → start the API → start the schedule →
-wait for SIGTERM/SIGINT → stop in reverse: the schedule, then the crawl children (gracefully),
-then the API, then storage. Scrapy never loads here; every crawl is a child process.
+Read `serve()` top to bottom: open storage (migrating it unless BRIEFING_AUTO_MIGRATE=false)
+→ listen → start the API → start the schedule → wait for SIGTERM/SIGINT → stop in reverse: the
+schedule, then the crawl children (gracefully), then the API, then storage. Scrapy never loads
+here; every crawl is a child process. Once started, the service outlives database outages:
+/healthz reports the database down, ticks are skipped, and run outcomes are recorded when the
+database answers again.
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ import socket
 import sys
 from collections.abc import AsyncIterator, Callable, Generator
 from dataclasses import dataclass
+from datetime import timedelta
 
 import uvicorn
+from sqlalchemy.exc import SQLAlchemyError
 
 from scheduler.api import create_app
 from scheduler.crawls import pid_alive
@@ -24,7 +29,9 @@ from scheduler.logs import setup_logging
 from scheduler.manager import CrawlManager
 from scheduler.schedule import Schedule
 from scheduler.settings import Settings
-from storage import Database, close_orphaned_runs
+from storage import Database, close_orphaned_runs, search
+from storage.db import EngineOptions
+from storage.migrate import SchemaError
 
 logger = logging.getLogger(__name__)
 
@@ -55,13 +62,38 @@ class Service:
     url: str
 
 
+def engine_options(settings: Settings) -> EngineOptions:
+    return EngineOptions(
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout,
+        connect_timeout=settings.db_connect_timeout,
+        statement_timeout=settings.db_statement_timeout,
+    )
+
+
 def open_storage(settings: Settings) -> Database:
-    """The database, with runs left open by a previous process marked interrupted."""
-    db = Database(settings.database_url)
-    with db.session() as session:
-        closed = close_orphaned_runs(session=session, is_alive=pid_alive)
+    """The migrated database, with runs left open by dead processes marked interrupted."""
+    try:
+        db = Database(settings.database_url, migrate=settings.auto_migrate, options=engine_options(settings))
+    except SchemaError as exc:
+        raise ServiceError(str(exc)) from exc
+    except SQLAlchemyError as exc:
+        reason = str(exc).splitlines()[0]
+        raise ServiceError(f"cannot open the database ({type(exc).__name__}: {reason})") from exc
+    try:
+        with db.session() as session:
+            closed = close_orphaned_runs(
+                session=session, is_alive=pid_alive, lease=timedelta(seconds=settings.lease_seconds)
+            )
+            problem = search.check_backend(session)
+    except BaseException:
+        db.dispose()
+        raise
     for run_id in closed:
         logger.warning("run left open by a previous process marked interrupted", extra={"run_id": run_id})
+    if problem:
+        logger.warning(f"Korean search: {problem}")
     return db
 
 

@@ -45,6 +45,17 @@ class Settings(BaseSettings):
     profile: Path | None = None  # site profile TOML; None = the built-in default
     sources_file: Path = Path("sources.toml")  # missing: korea_kr:policy every schedule_minutes
 
+    # The database (pool and time-outs apply to PostgreSQL).
+    auto_migrate: bool = True  # `briefing run` upgrades the schema at start; false: refuse if behind
+    db_pool_size: int = Field(default=5, ge=1)
+    db_max_overflow: int = Field(default=5, ge=0)
+    db_pool_timeout: float = Field(default=30.0, gt=0)  # seconds to wait for a pooled connection
+    db_connect_timeout: float = Field(default=10.0, gt=0)  # seconds
+    db_statement_timeout: float = Field(default=60.0, ge=0)  # seconds per statement; 0 = no limit
+    # A running crawl's lease: renewed every quarter of it; a run not renewed for this long
+    # (its replica died) is taken over by the next replica that wants the source.
+    lease_seconds: float = Field(default=120.0, gt=0)
+
     # Politeness and robustness of every crawl.
     crawl_delay: float = 1.0
     crawl_concurrency: int = 1

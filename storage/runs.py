@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,6 +26,15 @@ class SourceBusy(Exception):
     def __init__(self, run: CrawlRun) -> None:
         super().__init__(f"run {run.id} of {run.source} is already {run.status}")
         self.run = run
+
+
+class SlotTaken(Exception):
+    """A run of this scheduled slot exists already (another replica claimed it first)."""
+
+    def __init__(self, source: str, slot: int) -> None:
+        super().__init__(f"slot {slot} of {source} is already claimed")
+        self.source = source
+        self.slot = slot
 
 
 def _run(row: CrawlRunRow) -> CrawlRun:
@@ -56,25 +67,50 @@ def create_run(
     since: str | None = None,
     until: str | None = None,
     now: datetime | None = None,
+    slot: int | None = None,
 ) -> CrawlRun:
     """A queued run; SourceBusy when the source already has a queued or running one.
 
     The database enforces this (a partial unique index), so two processes racing to start
-    the same source cannot both succeed.
+    the same source cannot both succeed. A scheduled run names its `slot` (the nominal time
+    of the schedule tick, epoch milliseconds): SlotTaken when that slot has a run already, so
+    replicas that tick together crawl it once.
     """
-    row = CrawlRunRow(
-        source=source, trigger=trigger, since=since, until=until, status="queued", created_at=now or utcnow()
+    values = {
+        "source": source,
+        "trigger": trigger,
+        "since": since,
+        "until": until,
+        "status": "queued",
+        "created_at": now or utcnow(),
+        "slot": slot,
+    }
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = (
+        insert(CrawlRunRow)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["source", "slot"])
+        .returning(CrawlRunRow.id)
     )
     try:
         with session.begin_nested():
-            session.add(row)
-            session.flush()
+            new_id = session.execute(stmt).scalar()
     except IntegrityError:
         current = active_run(session=session, source=source)
         if current is None:
             raise
         raise SourceBusy(current) from None
+    if new_id is None:
+        assert slot is not None  # only the (source, slot) constraint is skipped silently
+        raise SlotTaken(source, slot)
+    row = session.get(CrawlRunRow, new_id)
+    assert row is not None
     return _run(row)
+
+
+def last_slot(*, session: Session, source: str) -> int | None:
+    """The newest slot claimed for `source`, or None when no scheduled run named one."""
+    return session.scalar(select(func.max(CrawlRunRow.slot)).where(CrawlRunRow.source == source))
 
 
 def mark_running(
@@ -88,6 +124,19 @@ def mark_running(
             status="running", pid=pid, host=host or socket.gethostname(), started_at=stamp, heartbeat_at=stamp
         )
     )
+
+
+def heartbeat(*, session: Session, run_ids: Iterable[int], now: datetime | None = None) -> int:
+    """Renew the lease of active runs; returns how many were renewed."""
+    ids = list(run_ids)
+    if not ids:
+        return 0
+    result = session.execute(
+        update(CrawlRunRow)
+        .where(CrawlRunRow.id.in_(ids), CrawlRunRow.status.in_(ACTIVE))
+        .values(heartbeat_at=now or utcnow())
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def add_counts(
@@ -192,6 +241,68 @@ def list_errors(*, session: Session, run_id: int) -> list[CrawlErrorRecord]:
     ]
 
 
+def abandoned_reason(
+    row: CrawlRunRow,
+    *,
+    now: datetime,
+    host: str,
+    is_alive: Callable[[int], bool],
+    lease: timedelta | None,
+    queued_grace: timedelta = QUEUED_GRACE,
+) -> str | None:
+    """Why an active run has nobody running it any more, or None while it may still be alive.
+
+    A pid means something only on its own host; a run elsewhere is judged by its lease (the
+    heartbeat its manager renews), so a replica that died on another machine is taken over.
+    """
+    if row.pid is None:
+        return "queued, but never started" if now - row.created_at > queued_grace else None
+    if row.host in (None, host):
+        return None if is_alive(row.pid) else "the process running this crawl ended without finishing it"
+    beat = row.heartbeat_at or row.started_at or row.created_at
+    if lease is not None and now - beat > lease:
+        return f"lease expired: no heartbeat from {row.host} for {int((now - beat).total_seconds())} s"
+    return None
+
+
+def busy_run(
+    *,
+    session: Session,
+    source: str,
+    is_alive: Callable[[int], bool],
+    lease: timedelta | None,
+    now: datetime | None = None,
+    host: str | None = None,
+) -> CrawlRun | None:
+    """The run keeping `source` busy, or None once it is free.
+
+    An abandoned run (see `abandoned_reason`) is marked interrupted on the way: whoever wants
+    the source takes it over.
+    """
+    now = now or utcnow()
+    row = session.scalars(
+        select(CrawlRunRow).where(CrawlRunRow.source == source, CrawlRunRow.status.in_(ACTIVE)).limit(1)
+    ).first()
+    if row is None:
+        return None
+    reason = abandoned_reason(row, now=now, host=host or socket.gethostname(), is_alive=is_alive, lease=lease)
+    if reason is None:
+        return _run(row)
+    _interrupt(session, row.id, reason, now)
+    return None
+
+
+def _interrupt(session: Session, run_id: int, reason: str, now: datetime) -> bool:
+    # Conditional: the owner may record its own outcome at the same moment, and that one wins.
+    result = session.execute(
+        update(CrawlRunRow)
+        .where(CrawlRunRow.id == run_id, CrawlRunRow.status.in_(ACTIVE))
+        .values(status="interrupted", finished_at=now, reason=func.coalesce(CrawlRunRow.reason, reason))
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
 def close_orphaned_runs(
     *,
     session: Session,
@@ -199,22 +310,23 @@ def close_orphaned_runs(
     now: datetime | None = None,
     host: str | None = None,
     queued_grace: timedelta = QUEUED_GRACE,
+    lease: timedelta | None = None,
 ) -> list[int]:
     """Mark runs left `queued`/`running` by a process that no longer exists as interrupted.
 
-    Only runs whose pid lives on this host can be judged by pid; a queued run that never got
-    a pid is abandoned only after `queued_grace` (its starter may be about to spawn it).
+    Only runs whose pid lives on this host can be judged by pid; runs of other hosts are
+    judged by their lease when one is given; a queued run that never got a pid is abandoned
+    only after `queued_grace` (its starter may be about to spawn it).
     """
     now = now or utcnow()
     host = host or socket.gethostname()
     closed = []
     for row in session.scalars(select(CrawlRunRow).where(CrawlRunRow.status.in_(ACTIVE))):
-        if row.pid is None:
-            orphaned = now - row.created_at > queued_grace
-        else:
-            orphaned = row.host in (None, host) and not is_alive(row.pid)
-        if orphaned:
+        reason = abandoned_reason(
+            row, now=now, host=host, is_alive=is_alive, lease=lease, queued_grace=queued_grace
+        )
+        if reason is not None:
             row.status, row.finished_at = "interrupted", now
-            row.reason = row.reason or "the process running this crawl ended without finishing it"
+            row.reason = row.reason or reason
             closed.append(row.id)
     return closed

@@ -71,18 +71,35 @@ def article_counts(*, session: Session) -> dict[str, int]:
 
 
 def last_run_times(*, session: Session, triggers: Iterable[str]) -> dict[str, tuple[datetime, str]]:
-    """For each source, (created_at, status) of its newest run started by one of `triggers`."""
+    """For each source, (when, status) of its newest run started by one of `triggers`.
+
+    `when` is the nominal time of the slot the run claimed, or its creation time when it
+    claimed none, so every replica derives the same schedule rhythm from it.
+    """
     newest = (
         select(func.max(CrawlRunRow.id))
         .where(CrawlRunRow.trigger.in_(list(triggers)))
         .group_by(CrawlRunRow.source)
     )
     rows = session.execute(
-        select(CrawlRunRow.source, CrawlRunRow.created_at, CrawlRunRow.status).where(
+        select(CrawlRunRow.source, CrawlRunRow.created_at, CrawlRunRow.slot, CrawlRunRow.status).where(
             CrawlRunRow.id.in_(newest)
         )
     ).all()
-    return {source: (created, status) for source, created, status in rows}
+    return {
+        source: (slot_time(slot) if slot is not None else created, status)
+        for source, created, slot, status in rows
+    }
+
+
+def slot_time(slot: int) -> datetime:
+    """The nominal time a slot number (epoch milliseconds) stands for."""
+    return datetime.fromtimestamp(slot / 1000, UTC)
+
+
+def slot_of(when: datetime) -> int:
+    """The slot number (epoch milliseconds) of a nominal schedule time."""
+    return round(when.timestamp() * 1000)
 
 
 def _aware(value: datetime | None) -> datetime | None:
