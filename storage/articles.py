@@ -14,8 +14,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from crawler.article import Article, article_from_dict, content_dict, content_hash
+from crawler.merge import body_hash, dedupe_key, merge, same_document
 from storage import search
-from storage.models import ArticleRevisionRow, ArticleRow, SourceRow, utcnow
+from storage.models import ArticleAliasRow, ArticleRevisionRow, ArticleRow, SourceRow, utcnow
 from storage.types import ArticlePage, StoredArticle, UpsertResult
 
 RenderPost = Callable[[Article], tuple[str, str]]  # article -> (post text, post hash)
@@ -58,6 +59,8 @@ def _row_values(article: Article, digest: str) -> dict[str, Any]:
         ),
         "data": content_dict(article),
         "content_hash": digest,
+        "body_hash": body_hash(article),
+        "dedupe_key": dedupe_key(article),
     }
 
 
@@ -99,10 +102,16 @@ def upsert_articles(
                 .with_for_update()
             )
         }
+        # Ids already known as another article's alias go straight to that article.
+        rows |= _alias_targets(session, sid, [a.external_id for a in group if a.external_id not in rows])
         for article in group:
-            digest = content_hash(article)
             row = rows.get(article.external_id)
             if row is None:
+                row = _find_duplicate(session, sid, article)
+                if row is not None:
+                    _add_alias(session, sid, article.external_id, row.id, now)
+            if row is None:
+                digest = content_hash(article)
                 row = _insert_new(session, sid, article, digest, now)
                 if row is not None:
                     _after_change(session, row, article, digest, run_id, render_post, number=1)
@@ -116,18 +125,75 @@ def upsert_articles(
                     )
                 ).one()
             result.ids.append(row.id)
-            row.last_seen_at = now
-            if row.content_hash == digest:
+            if _merge_into(session, row, article, run_id, render_post, now):
+                result.updated += 1
+            else:
                 result.unchanged += 1
-                continue
-            for key, value in _row_values(article, digest).items():
-                setattr(row, key, value)
-            row.revision_count += 1
-            row.updated_at = now
-            _after_change(session, row, article, digest, run_id, render_post, number=row.revision_count)
-            result.updated += 1
     session.flush()
     return result
+
+
+def _merge_into(
+    session: Session,
+    row: ArticleRow,
+    article: Article,
+    run_id: int | None,
+    render_post: RenderPost | None,
+    now: datetime,
+) -> bool:
+    """Merge `article` into the stored one (crawler.merge rules); True when that made a revision."""
+    stored = article_from_dict(row.data)
+    merged = merge(stored, article)
+    digest = content_hash(merged)
+    row.last_seen_at = now
+    if row.content_hash == digest:
+        if merged.aliases != stored.aliases:  # bookkeeping only: no revision, no new post
+            row.data = content_dict(merged)
+        return False
+    for key, value in _row_values(merged, digest).items():
+        setattr(row, key, value)
+    row.revision_count += 1
+    row.updated_at = now
+    _after_change(session, row, merged, digest, run_id, render_post, number=row.revision_count)
+    return True
+
+
+def _alias_targets(session: Session, sid: int, external_ids: list[str]) -> dict[str, ArticleRow]:
+    if not external_ids:
+        return {}
+    found = session.execute(
+        select(ArticleAliasRow.external_id, ArticleRow)
+        .join(ArticleRow, ArticleRow.id == ArticleAliasRow.article_id)
+        .where(ArticleAliasRow.source_id == sid, ArticleAliasRow.external_id.in_(external_ids))
+        .order_by(ArticleRow.id)
+        .with_for_update(of=ArticleRow)
+    ).all()
+    return {external_id: row for external_id, row in found}
+
+
+def _find_duplicate(session: Session, sid: int, article: Article) -> ArticleRow | None:
+    """A stored article of the same source that is this one under another id (same_document)."""
+    keys = []
+    if (digest := body_hash(article)) is not None:
+        keys.append(ArticleRow.body_hash == digest)
+    if (key := dedupe_key(article)) is not None:
+        keys.append(ArticleRow.dedupe_key == key)
+    if not keys:
+        return None
+    candidates = session.scalars(
+        select(ArticleRow)
+        .where(ArticleRow.source_id == sid, or_(*keys))
+        .order_by(ArticleRow.id)
+        .with_for_update()
+    )
+    return next((row for row in candidates if same_document(article_from_dict(row.data), article)), None)
+
+
+def _add_alias(session: Session, sid: int, external_id: str, article_id: int, now: datetime) -> None:
+    stmt = _insert(session, ArticleAliasRow).values(
+        source_id=sid, external_id=external_id, article_id=article_id, created_at=now
+    )
+    session.execute(stmt.on_conflict_do_nothing(index_elements=["source_id", "external_id"]))
 
 
 def _insert_new(
@@ -197,6 +263,21 @@ def _select() -> Select[ArticleRow, str]:
 
 def get_article(*, session: Session, article_id: int) -> StoredArticle | None:
     found = session.execute(_select().where(ArticleRow.id == article_id)).first()
+    return _stored(found[0], found[1]) if found else None
+
+
+def find_article(*, session: Session, source: str, external_id: str) -> StoredArticle | None:
+    """The article a source calls `external_id`: its own id, or an alias (the same document
+    posted under another id)."""
+    found = session.execute(
+        _select().where(SourceRow.name == source, ArticleRow.external_id == external_id)
+    ).first()
+    if found is None:
+        found = session.execute(
+            _select()
+            .join(ArticleAliasRow, ArticleAliasRow.article_id == ArticleRow.id)
+            .where(SourceRow.name == source, ArticleAliasRow.external_id == external_id)
+        ).first()
     return _stored(found[0], found[1]) if found else None
 
 
