@@ -90,7 +90,8 @@ def crawl_options(
         since=since,
         until=until,
         database_url=settings.database_url,
-        base_url=target.url or settings.korea_kr_base_url,  # a feed's URL is where its crawl fetches
+        # A feed's URL is where its crawl fetches; other kinds name their base-URL setting.
+        base_url=target.url or getattr(settings, _base_url_setting(target.kind)),
         run_id=run_id,
         profile_path=str(settings.profile) if settings.profile else None,
         download_delay=settings.crawl_delay,
@@ -179,6 +180,7 @@ async def execute_run(
             stderr=log,
             stdin=asyncio.subprocess.PIPE,
             start_new_session=True,  # a terminal's Ctrl-C reaches only the parent, which forwards it
+            env=child_environment(settings),
         )
     assert process.stdin is not None
     # On stdin, not argv: the options hold the database URL, which `ps` would show to anyone.
@@ -207,6 +209,22 @@ async def execute_run(
     status, reason = outcome(returncode, child.stop_requested, _tail(log_path) if returncode else "")
     logger.info("run %s: %s (exit %s)", run.id, status, returncode)
     return await asyncio.to_thread(_finish, db, run.id, status, returncode, reason)
+
+
+def _base_url_setting(kind: str) -> str:
+    found = SOURCE_KINDS.get(kind)  # an unknown kind still starts: its child reports the error
+    return found.base_url_setting if found else "korea_kr_base_url"
+
+
+def child_environment(settings: Settings) -> dict[str, str]:
+    """The parent's environment, plus secrets that came from a .env file rather than from it.
+
+    Secrets travel by environment, never in CrawlOptions (sent on stdin, and logged when bad).
+    """
+    env = dict(os.environ)
+    if settings.data_go_kr_key is not None:
+        env["BRIEFING_DATA_GO_KR_KEY"] = settings.data_go_kr_key.get_secret_value()
+    return env
 
 
 def _mark_running(db: Database, run_id: int, pid: int) -> None:

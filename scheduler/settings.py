@@ -6,7 +6,15 @@ import ipaddress
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, BaseModel, Field, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from crawler.options import DEFAULT_USER_AGENT
@@ -42,6 +50,10 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Path("data")
     korea_kr_base_url: str = "https://www.korea.kr"
+    # data.go.kr Open API (korea_kr_api): the key reaches crawl children through their environment,
+    # never through CrawlOptions, which may be logged.
+    data_go_kr_key: SecretStr | None = None
+    data_go_kr_base_url: str = "https://apis.data.go.kr/1371000"
     profile: Path | None = None  # site profile TOML; None = the built-in default
     sources_file: Path = Path("sources.toml")  # missing: korea_kr:policy every schedule_minutes
 
@@ -82,11 +94,11 @@ class Settings(BaseSettings):
     backfill_retry_seconds: float = 10.0  # a backfill waits this long while its source is busy
     log_format: Literal["keyvalue", "json"] = "keyvalue"
 
-    @field_validator("korea_kr_base_url")
+    @field_validator("korea_kr_base_url", "data_go_kr_base_url")
     @classmethod
-    def _strip_slash(cls, value: str) -> str:
+    def _strip_slash(cls, value: str, info: ValidationInfo) -> str:
         if not value.startswith(("http://", "https://")):
-            raise ValueError("BRIEFING_KOREA_KR_BASE_URL must start with http:// or https://")
+            raise ValueError(f"BRIEFING_{(info.field_name or '').upper()} must start with http:// or https://")
         return value.rstrip("/")
 
     @field_validator("crawl_delay", "crawl_timeout", "crawl_retry_backoff", "grace_seconds")

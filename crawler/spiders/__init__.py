@@ -7,6 +7,7 @@ from typing import Any
 
 SPIDERS = {
     "korea_kr": "crawler.spiders.korea_kr:KoreaKrSpider",
+    "korea_kr_api": "crawler.spiders.data_go_kr:DataGoKrSpider",
     "feed": "crawler.spiders.feed:FeedSpider",
 }
 
