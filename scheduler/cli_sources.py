@@ -70,7 +70,7 @@ def _schedule(minutes: float | None, cron: str | None) -> dict[str, Any] | None:
     return {"cron": cron} if cron is not None else None
 
 
-def _state(source: SourceConfig, run: CrawlRun | None, stored: SourceState | None) -> tuple[str, str | None]:
+def _state(run: CrawlRun | None, stored: SourceState | None) -> tuple[str, str | None]:
     """(state, reason): a feed's own state when it was checked, else what its last run says."""
     if stored is not None and stored.last_checked_at is not None:
         return stored.status, stored.error
@@ -105,7 +105,7 @@ def sources_list(
     rows = []
     for source in loaded.sources:
         run = runs.get(source.name)
-        state, reason = _state(source, run, states.get(source.name))
+        state, reason = _state(run, states.get(source.name))
         rows.append((source, run, state, reason))
     if format is Format.json:
         output.print_json([_json(*row, settings) for row in rows])
