@@ -35,7 +35,7 @@ _SPACE = re.compile(r"\s+")
 
 # How long the newest-first walk may take on PostgreSQL before the index route takes over;
 # 0 skips the walk.
-FAST_SCAN_MS = 20
+FAST_SCAN_MS = 10
 
 Rows = list[Row[*tuple[Any, ...]]]
 Build = Callable[[Sequence[ColumnElement[bool]]], Select[*tuple[Any, ...]]]
@@ -147,18 +147,21 @@ def _pg_route(session: Session, stmt: Select[*tuple[Any, ...]], *, walk: bool) -
     # takes the settings back with it (the read itself changed nothing).
     savepoint = session.begin_nested()
     try:
+        # Plans for these words, not a generic plan: psycopg prepares statements it sees often,
+        # and a generic plan cannot tell a rare word from a frequent one (it scanned 100k rows).
         if walk:
-            session.execute(
-                text(
-                    "SELECT set_config('statement_timeout', :ms, true), "
-                    "set_config('enable_bitmapscan', 'off', true), set_config('enable_seqscan', 'off', true)"
-                ),
-                {"ms": str(int(FAST_SCAN_MS))},
-            )
+            settings = {"statement_timeout": str(int(FAST_SCAN_MS)), "enable_bitmapscan": "off"}
+            settings["enable_seqscan"] = "off"
         else:
             # The ordered b-tree walk is what just proved slow: make the planner use the GIN
             # indexes (bitmap scans) and sort the few hits.
-            session.execute(text("SELECT set_config('enable_indexscan', 'off', true)"))
+            settings = {"enable_indexscan": "off"}
+        settings["plan_cache_mode"] = "force_custom_plan"
+        calls = ", ".join(f"set_config(:name_{i}, :value_{i}, true)" for i in range(len(settings)))
+        params = {}
+        for i, (name, value) in enumerate(settings.items()):
+            params[f"name_{i}"], params[f"value_{i}"] = name, value
+        session.execute(text(f"SELECT {calls}"), params)
         return list(session.execute(stmt).all())
     finally:
         savepoint.rollback()
