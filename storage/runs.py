@@ -148,12 +148,18 @@ def add_counts(
     updated: int = 0,
     unchanged: int = 0,
     failed: int = 0,
+    now: datetime | None = None,
 ) -> None:
-    """Increment a run's counters (in the same transaction as the writes they count)."""
+    """Increment a run's counters (in the same transaction as the writes they count).
+
+    A crawl that writes is alive, so this renews its lease too: crawls started from the CLI
+    have no manager renewing it.
+    """
     session.execute(
         update(CrawlRunRow)
         .where(CrawlRunRow.id == run_id)
         .values(
+            heartbeat_at=now or utcnow(),
             seen=CrawlRunRow.seen + seen,
             new=CrawlRunRow.new + new,
             updated=CrawlRunRow.updated + updated,

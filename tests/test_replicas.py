@@ -130,6 +130,23 @@ def test_heartbeats_renew_the_lease(db: Database) -> None:
     assert busy is not None
 
 
+def test_a_crawl_that_writes_renews_its_lease(db: Database) -> None:
+    # The pipeline's batch counts renew the lease even without a manager (CLI crawls).
+    run = _running_elsewhere(db, beat=T0)
+    with db.session() as session:
+        storage.add_counts(session=session, run_id=run.id, seen=5, new=5, now=T0 + timedelta(minutes=3))
+    with db.session() as session:
+        busy = busy_run(
+            session=session,
+            source="korea_kr:policy",
+            is_alive=lambda pid: False,
+            lease=timedelta(minutes=2),
+            now=T0 + timedelta(minutes=4),
+            host="replica-a",
+        )
+    assert busy is not None and busy.id == run.id
+
+
 def test_an_expired_lease_is_taken_over(db: Database) -> None:
     run = _running_elsewhere(db, beat=T0)
     with db.session() as session:
