@@ -118,11 +118,12 @@ def upsert_articles(
                     result.new += 1
                     result.ids.append(row.id)
                     continue
-                # Another writer inserted it between our read and our insert.
+                # Another writer inserted it between our read and our insert. FOR UPDATE: a third
+                # writer of the same new article must wait, not compute the same revision number.
                 row = session.scalars(
-                    select(ArticleRow).where(
-                        ArticleRow.source_id == sid, ArticleRow.external_id == article.external_id
-                    )
+                    select(ArticleRow)
+                    .where(ArticleRow.source_id == sid, ArticleRow.external_id == article.external_id)
+                    .with_for_update()
                 ).one()
             result.ids.append(row.id)
             if _merge_into(session, row, article, run_id, render_post, now):
