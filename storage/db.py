@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import logging
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -12,8 +13,6 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
-
-logger = logging.getLogger(__name__)
 
 DEFAULT_URL = "sqlite:///data/briefing.db"
 
@@ -43,11 +42,24 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets the service read while a crawl child writes; the busy timeout absorbs the
     # short moments when both want to write.
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
+    _wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _wal(cursor: Any, attempts: int = 100) -> None:
+    """Switch the file to WAL (it stays so). Processes opening a new file at once race for the
+    switch, and the loser gets "database is locked" without any busy wait: it tries again."""
+    for attempt in range(attempts):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05)
 
 
 def make_engine(url: str = DEFAULT_URL, options: EngineOptions | None = None) -> Engine:
