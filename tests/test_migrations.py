@@ -120,6 +120,19 @@ def test_without_auto_migrate_a_database_behind_is_refused(db_url: str) -> None:
         engine.dispose()
 
 
+def test_the_service_refuses_to_start_on_a_schema_behind_when_told_not_to_migrate(
+    db_url: str, tmp_path: Path
+) -> None:
+    from scheduler.service import ServiceError, open_storage
+    from scheduler.settings import Settings
+
+    settings = Settings(database_url=db_url, data_dir=tmp_path, auto_migrate=False)
+    with pytest.raises(ServiceError, match=r"schema is empty .* run `briefing db upgrade`"):
+        open_storage(settings)
+    open_storage(Settings(database_url=db_url, data_dir=tmp_path)).dispose()  # migrates
+    open_storage(settings).dispose()  # at head: starts
+
+
 def test_a_database_from_before_migrations_is_adopted(tmp_path: Path) -> None:
     # SQLite files made by briefing's create_all (plus its FTS tables) before migrations existed.
     url = f"sqlite:///{tmp_path / 'old.db'}"
