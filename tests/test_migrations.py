@@ -121,15 +121,18 @@ def test_without_auto_migrate_a_database_behind_is_refused(db_url: str) -> None:
 
 
 def test_the_service_refuses_to_start_on_a_schema_behind_when_told_not_to_migrate(
-    db_url: str, tmp_path: Path
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from scheduler.service import ServiceError, open_storage
     from scheduler.settings import Settings
 
-    settings = Settings(database_url=db_url, data_dir=tmp_path, auto_migrate=False)
+    monkeypatch.chdir(tmp_path)  # no .env of the repository
+    monkeypatch.setenv("BRIEFING_DATABASE_URL", db_url)
+    settings = Settings(data_dir=tmp_path, auto_migrate=False)
+    assert settings.database_url == db_url
     with pytest.raises(ServiceError, match=r"schema is empty .* run `briefing db upgrade`"):
         open_storage(settings)
-    open_storage(Settings(database_url=db_url, data_dir=tmp_path)).dispose()  # migrates
+    open_storage(Settings(data_dir=tmp_path)).dispose()  # migrates
     open_storage(settings).dispose()  # at head: starts
 
 
