@@ -55,7 +55,7 @@ async def test_an_outcome_is_recorded_once_the_database_answers_again(
         on_start(FinishedChild(run.id, 4))
         raise OperationalError("UPDATE crawl_runs", {}, ConnectionRefusedError("connection refused"))
 
-    settings = Settings(database_url=db.url, data_dir=tmp_path)
+    settings = Settings(data_dir=tmp_path)
     (tmp_path / "logs").mkdir()
     log = "ERROR: storage failed, stopping the crawl: connection lost\n"
     (tmp_path / "logs" / "run-1.log").write_text(log)

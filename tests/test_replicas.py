@@ -210,7 +210,7 @@ def fake_executor(seconds: float) -> Any:
 
 @pytest.mark.asyncio
 async def test_two_managers_claim_one_slot_once(db: Database, tmp_path: Path) -> None:
-    settings = Settings(database_url=db.url, data_dir=tmp_path)
+    settings = Settings(data_dir=tmp_path)
     a = CrawlManager(db, settings, execute=fake_executor(0.05), host="a")
     b = CrawlManager(db, settings, execute=fake_executor(0.05), host="b")
     token = scheduled_slot.set(7000)
@@ -229,7 +229,7 @@ async def test_two_managers_claim_one_slot_once(db: Database, tmp_path: Path) ->
 
 @pytest.mark.asyncio
 async def test_a_running_crawl_renews_its_lease(db: Database, tmp_path: Path) -> None:
-    settings = Settings(database_url=db.url, data_dir=tmp_path, lease_seconds=2)  # a beat every 0.5 s
+    settings = Settings(data_dir=tmp_path, lease_seconds=2)  # a beat every 0.5 s
     manager = CrawlManager(db, settings, execute=fake_executor(1.6))
     run = await manager.submit(POLICY, DAY, DAY, "api")
     await asyncio.sleep(0.2)
