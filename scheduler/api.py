@@ -200,7 +200,7 @@ def create_app(settings: Settings, db: Database, manager: Crawls, schedule: Sche
     async def start_crawl(body: CrawlRequest, response: Response) -> Any:
         """Start a crawl of one source now; answers at once with the new run's id."""
         try:
-            target = parse_target(body.source)
+            target = parse_target(body.source, settings=settings)
         except ValueError as exc:
             raise _unprocessable(f"source: {exc}") from exc
         first, last = default_window(settings.default_window_days)
@@ -228,14 +228,14 @@ def create_app(settings: Settings, db: Database, manager: Crawls, schedule: Sche
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
     ) -> RunsOut:
         """Crawl runs, newest first."""
-        with db.session() as session:
+        with db.session(read_only=True) as session:
             found = list_runs(session=session, source=_text_param("source", source), limit=limit)
         return RunsOut(items=[_run_out(r) for r in found])
 
     @app.get("/crawls/{run_id}", response_model=RunOut, tags=["crawls"], responses=NOT_FOUND)
     def crawl(run_id: RunId) -> RunOut:
         """One crawl run with its status and counts."""
-        with db.session() as session:
+        with db.session(read_only=True) as session:
             found = get_run(session=session, run_id=run_id)
         if found is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no crawl run {run_id}")
@@ -251,7 +251,7 @@ def create_app(settings: Settings, db: Database, manager: Crawls, schedule: Sche
     ) -> ArticlesOut:
         """Stored articles, newest first, one page at a time."""
         checked = _checked_cursor(cursor)
-        with db.session() as session:
+        with db.session(read_only=True) as session:
             page = list_articles(session=session, where=where, limit=limit, cursor=checked)
         return ArticlesOut(
             items=[ArticleOut.model_validate(s.to_json()) for s in page.items], next_cursor=page.next_cursor
@@ -266,7 +266,7 @@ def create_app(settings: Settings, db: Database, manager: Crawls, schedule: Sche
     )
     def article_markdown(article_id: ArticleId) -> Response:
         """The article's rendered post (Markdown with front matter); 404 until it has one."""
-        with db.session() as session:
+        with db.session(read_only=True) as session:
             found = get_article(session=session, article_id=article_id)
         if found is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no article {article_id}")
@@ -279,7 +279,7 @@ def create_app(settings: Settings, db: Database, manager: Crawls, schedule: Sche
     @app.get("/articles/{article_id}", response_model=ArticleOut, tags=["articles"], responses=NOT_FOUND)
     def article(article_id: ArticleId) -> ArticleOut:
         """One stored article; `revisions` counts its stored versions."""
-        with db.session() as session:
+        with db.session(read_only=True) as session:
             found = get_article(session=session, article_id=article_id)
         if found is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no article {article_id}")
@@ -297,7 +297,7 @@ def create_app(settings: Settings, db: Database, manager: Crawls, schedule: Sche
         limit: Annotated[int, Query(ge=1, le=100, description="Entries, newest first.")] = 50,
     ) -> Response:
         """The latest articles as an Atom feed; filters as for /articles."""
-        with db.session() as session:
+        with db.session(read_only=True) as session:
             page = list_articles(session=session, where=where, limit=limit)
         body = feed.atom_feed(page.items, self_url=str(request.url), title="briefing: 정책브리핑")
         return Response(body, media_type=feed.MEDIA_TYPE)
@@ -312,7 +312,7 @@ def create_app(settings: Settings, db: Database, manager: Crawls, schedule: Sche
         """Is the database reachable and the schedule running; the last run of every source."""
         database, last = True, {}
         try:
-            with db.session() as session:
+            with db.session(read_only=True) as session:
                 ping(session=session)
                 last = last_runs(session=session)
         except Exception:
@@ -345,7 +345,7 @@ def create_app(settings: Settings, db: Database, manager: Crawls, schedule: Sche
     )
     def prometheus() -> Response:
         """Runs, failures, articles and last success time per source, for Prometheus."""
-        with db.session() as session:
+        with db.session(read_only=True) as session:
             runs, counts = run_stats(session=session), article_counts(session=session)
         text = metrics.render(runs, counts, active=manager.active_run_ids, scheduler_running=schedule.running)
         return Response(text, media_type=metrics.MEDIA_TYPE)

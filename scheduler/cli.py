@@ -141,7 +141,7 @@ def crawl(
         from scheduler.cli_sources import echo_feed_state
 
         echo_feed_state(db, target.name)
-    with db.session() as session:
+    with db.session(read_only=True) as session:
         for error in list_errors(session=session, run_id=run.id)[:20]:
             typer.echo(f"  failed {error.url}: {error.reason} [{error.kind}]", err=True)
     db.dispose()
@@ -184,7 +184,7 @@ def articles_list(
     Example: briefing articles list --limit 5 --format json
     """
     db = Database(_settings().database_url)
-    with db.session() as session:
+    with db.session(read_only=True) as session:
         page = list_articles(session=session, limit=limit)
     if format is Format.json:
         output.print_json([item.to_json() for item in page.items])
@@ -202,7 +202,7 @@ def articles_show(
     Example: briefing articles show 12 --format md
     """
     db = Database(_settings().database_url)
-    with db.session() as session:
+    with db.session(read_only=True) as session:
         stored = get_article(session=session, article_id=article_id)
     if stored is None:
         raise _fail(f"no article with id {article_id}")
@@ -225,7 +225,7 @@ def runs(
     Example: briefing runs --source korea_kr:policy
     """
     db = Database(_settings().database_url)
-    with db.session() as session:
+    with db.session(read_only=True) as session:
         found = list_runs(session=session, source=source, limit=limit)
     if format is Format.json:
         output.print_json([r.to_json() for r in found])

@@ -14,6 +14,8 @@ from crawler.render import PostRenderer
 from scheduler.cli import _fail, _settings, app
 from storage import ArticleFilter, Database, iter_articles, set_post
 
+REBUILD_BATCH = 200
+
 posts_app = typer.Typer(help="Rendered posts.", no_args_is_help=True)
 app.add_typer(posts_app, name="posts")
 
@@ -51,13 +53,19 @@ def posts_rebuild(
     renderer = _renderer(profile)
     db = Database(_settings().database_url)
     changed = unchanged = 0
-    with db.session() as session:
-        for stored in list(iter_articles(session=session)):
-            text, digest = renderer.render(stored.article)
-            if set_post(session=session, article_id=stored.id, text=text, digest=digest):
-                changed += 1
-            else:
-                unchanged += 1
+    with db.session(read_only=True) as session:
+        stored_articles = list(iter_articles(session=session))
+    # Render outside any transaction and write in short batches: a crawl writing at the same
+    # time waits for one batch, never for the whole rebuild.
+    for start in range(0, len(stored_articles), REBUILD_BATCH):
+        batch = stored_articles[start : start + REBUILD_BATCH]
+        rendered = [(s.id, *renderer.render(s.article)) for s in batch]
+        with db.session() as session:
+            for article_id, text, digest in rendered:
+                if set_post(session=session, article_id=article_id, text=text, digest=digest):
+                    changed += 1
+                else:
+                    unchanged += 1
     typer.echo(f"posts rebuilt: {changed} changed, {unchanged} unchanged")
 
 
@@ -80,7 +88,7 @@ def export(
     renderer = _renderer(profile)
     start, end = day_window(since, until)
     db = Database(_settings().database_url)
-    with db.session() as session:
+    with db.session(read_only=True) as session:
         items = [
             ExportItem(
                 source=s.source,

@@ -79,7 +79,7 @@ def articles_search(
         until=datetime.combine(last + timedelta(days=1), time(), KST) if last else None,
     )
     db = Database(_settings().database_url)
-    with db.session() as session:
+    with db.session(read_only=True) as session:
         page = list_articles(session=session, where=where, limit=limit)
     db.dispose()
     if format is SearchFormat.json:

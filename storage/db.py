@@ -47,6 +47,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+    # pysqlite would run reads outside any transaction and BEGIN only before the first write,
+    # so a read-then-write upsert could decide from a stale row. Turn its implicit BEGIN off and
+    # emit our own (SQLAlchemy's documented recipe): see `_sqlite_begin`.
+    dbapi_connection.isolation_level = None
+
+
+READ_ONLY = "briefing_read_only"  # execution option: this transaction never writes
+
+
+def _sqlite_begin(conn: Any) -> None:
+    # A transaction that may write takes the write lock up front (BEGIN IMMEDIATE), waiting up
+    # to busy_timeout for it: its reads then see the newest data, and WAL never refuses its
+    # first write for a stale snapshot. Read-only transactions start deferred and block no one.
+    read_only = conn.get_execution_options().get(READ_ONLY, False)
+    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def _wal(cursor: Any, attempts: int = 100) -> None:
@@ -72,6 +87,7 @@ def make_engine(url: str = DEFAULT_URL, options: EngineOptions | None = None) ->
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     connect_args: dict[str, Any] = {}
     if "connect_timeout" not in parsed.query:
@@ -117,6 +133,9 @@ class Database:
         self.url = normalize_url(url)
         self.engine = make_engine(self.url, options)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(
+            self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+        )
         if create:
             from storage.migrate import ensure_schema
 
@@ -131,9 +150,14 @@ class Database:
         return self.engine.dialect.name
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session whose transaction commits on success and rolls back on any error."""
-        with self._sessions() as session, session.begin():
+    def session(self, *, read_only: bool = False) -> Iterator[Session]:
+        """A session whose transaction commits on success and rolls back on any error.
+
+        On SQLite a session holds the database's write lock for its whole transaction, so
+        writers never interleave; pass `read_only=True` for pure reads, which never wait.
+        """
+        factory = self._read_sessions if read_only else self._sessions
+        with factory() as session, session.begin():
             yield session
 
     def dispose(self) -> None:

@@ -63,7 +63,10 @@ def lock_migrations(connection: Connection) -> None:
 
 def current(engine: Engine) -> str | None:
     """The revision the database is at; None for a database without briefing's schema."""
-    with engine.connect() as conn:
+    from storage.db import READ_ONLY
+
+    # Every process opens the database through here: a read must not take SQLite's write lock.
+    with engine.execution_options(**{READ_ONLY: True}).connect() as conn:
         return _version(conn)
 
 

@@ -339,7 +339,10 @@ async def test_post_crawls_while_stopping_is_503(api: Api) -> None:
 @pytest.mark.parametrize(
     "body, message",
     [
-        ({"source": "nowhere"}, "source: unknown source 'nowhere'; known sources: korea_kr"),
+        (
+            {"source": "nowhere"},
+            "source: unknown source 'nowhere'; known sources: feed, korea_kr, korea_kr_api",
+        ),
         ({"source": "korea_kr:sports"}, "unknown section 'sports' for korea_kr"),
         ({"source": "korea_kr", "since": "2026-11-22", "until": "2026-11-20"}, "since 2026-11-22 is after"),
         ({"source": "korea_kr", "since": "yesterday"}, "body.since"),

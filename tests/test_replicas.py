@@ -287,14 +287,7 @@ def _consistent(db: Database) -> tuple[int, int, int]:
     return 1, stored.revision_count, revisions
 
 
-def test_concurrent_upserts_of_the_same_article(db: Database, request: pytest.FixtureRequest) -> None:
-    if db.dialect == "sqlite":
-        reason = (
-            "storage.upsert_articles on SQLite (reported; not this test's file): pysqlite runs the "
-            "reads before the first write outside any transaction, so an existing article is updated "
-            "from a stale revision count and the second writer fails on a duplicate revision number"
-        )
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
+def test_concurrent_upserts_of_the_same_article(db: Database) -> None:
     # A new article: three writers, three editions; then the same once it exists.
     assert _race(db, (0, 1, 2)) == []
     assert _consistent(db) == (1, 3, 3)
