@@ -152,8 +152,11 @@ def _tail(path: Path, lines: int = 3) -> str:
             last: deque[str] = deque(fh, maxlen=200)
     except OSError:
         return ""
-    errors = [line.strip() for line in last if "ERROR" in line or "Error" in line or "Traceback" in line]
-    chosen = errors[-lines:] if errors else [line.strip() for line in list(last)[-lines:]]
+    # Log records start at the line's first column; Scrapy's multi-line stats dump and
+    # traceback bodies are indented or start with a quote or brace, and never name the cause.
+    records = [line.strip() for line in last if line[:1].isalnum()]
+    errors = [line for line in records if " ERROR: " in line or " CRITICAL: " in line]
+    chosen = errors[-lines:] if errors else records[-lines:]
     return " | ".join(chosen)[:1000]
 
 
