@@ -250,11 +250,15 @@ def runs(
     )
 
 
-def main() -> None:
-    # Command modules register themselves on `app` when imported.
+def register_commands() -> typer.Typer:
+    """The whole command tree: command modules register themselves on `app` when imported."""
     import scheduler.cli_db  # noqa: F401
     import scheduler.cli_posts  # noqa: F401
     import scheduler.cli_service  # noqa: F401
     import scheduler.cli_sources  # noqa: F401
 
-    app()
+    return app
+
+
+def main() -> None:
+    register_commands()()

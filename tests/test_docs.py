@@ -11,14 +11,9 @@ README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding=
 
 
 def command_paths() -> list[str]:
-    from scheduler.cli import app
-    from scheduler.cli import main as _main  # noqa: F401  (main() imports the command modules)
+    from scheduler.cli import register_commands
 
-    import scheduler.cli_db  # noqa: F401
-    import scheduler.cli_posts  # noqa: F401
-    import scheduler.cli_service  # noqa: F401
-    import scheduler.cli_sources  # noqa: F401
-
+    app = register_commands()
     root = typer.main.get_command(app)
     paths: list[str] = []
 
