@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     from crawler.scrapy_settings import scrapy_settings
     from crawler.spiders import spider_class
 
+    _structured_logs(options.run_id)
     process = AsyncCrawlerProcess(scrapy_settings(options))
     crawler = process.create_crawler(spider_class(options.source))
     process.crawl(
@@ -60,6 +61,29 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_REFUSED
     reason = crawler.stats.get_value("finish_reason")
     return EXIT_OK if reason == "finished" else EXIT_STOPPED
+
+
+def _structured_logs(run_id: int | None) -> None:
+    """One line per record on stderr, as the service logs, each carrying the run id.
+
+    Scrapy's own handler is off (LOG_ENABLED=False: it installs a NullHandler, and it would
+    print multi-line settings and stats records); this one is added beside it.
+    """
+    import logging
+    import os
+
+    from scheduler.logs import JsonFormatter, KeyValueFormatter
+
+    def add_run_id(record: logging.LogRecord) -> bool:
+        record.run_id = run_id
+        return True
+
+    as_json = os.environ.get("BRIEFING_LOG_FORMAT") == "json"
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if as_json else KeyValueFormatter())
+    handler.addFilter(add_run_id)
+    handler.setLevel(logging.INFO)
+    logging.getLogger().addHandler(handler)
 
 
 if __name__ == "__main__":

@@ -41,11 +41,11 @@ def scrapy_settings(options: CrawlOptions) -> dict[str, Any]:
         "BRIEFING_FLUSH_SECONDS": options.flush_seconds,
         "BRIEFING_PROGRESS": options.progress,
         "COOKIES_ENABLED": True,
+        # Scrapy's own handler prints multi-line records; crawler.run installs a one-line one.
+        "LOG_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
         # Scrapy 2.19 otherwise opens an HTTP control port in every crawl child.
         "REMOTE_CONTROL_ENABLED": False,
-        "LOG_LEVEL": "INFO",
-        "LOG_FORMAT": f"%(asctime)s run={options.run_id or '-'} [%(name)s] %(levelname)s: %(message)s",
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
         "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
         "FEED_EXPORT_ENCODING": "utf-8",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import signal
@@ -152,12 +153,33 @@ def _tail(path: Path, lines: int = 3) -> str:
             last: deque[str] = deque(fh, maxlen=200)
     except OSError:
         return ""
-    # Log records start at the line's first column; Scrapy's multi-line stats dump and
-    # traceback bodies are indented or start with a quote or brace, and never name the cause.
-    records = [line.strip() for line in last if line[:1].isalnum()]
-    errors = [line for line in records if " ERROR: " in line or " CRITICAL: " in line]
+    # The child writes one record per line (key=value or JSON, see crawler.run); anything else
+    # (a traceback printed by a crash before logging was set up) is kept as it is.
+    records = [line.strip() for line in last if line.strip()]
+    errors = [line for line in records if _is_error(line)]
     chosen = errors[-lines:] if errors else records[-lines:]
-    return " | ".join(chosen)[:1000]
+    return " | ".join(_message(line) for line in chosen)[:1000]
+
+
+_ERROR_MARKS = ("level=error", "level=critical", '"level": "error"', '"level": "critical"')
+
+
+def _is_error(line: str) -> bool:
+    return any(mark in line for mark in _ERROR_MARKS)
+
+
+def _message(line: str) -> str:
+    """The `msg` of a key=value or JSON record; the whole line when it is neither."""
+    if line.startswith("{"):
+        with contextlib.suppress(ValueError):
+            return str(json.loads(line).get("msg", line))
+    if " msg=" in line:
+        rest = line.split(" msg=", 1)[1]
+        if rest.startswith('"'):
+            with contextlib.suppress(ValueError):
+                return str(json.JSONDecoder().raw_decode(rest)[0])
+        return rest.split(" ", 1)[0]
+    return line
 
 
 async def execute_run(

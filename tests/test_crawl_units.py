@@ -155,21 +155,19 @@ def test_the_child_gets_its_options_on_stdin_not_argv(tmp_path, monkeypatch) -> 
     assert "hunter2" in (tmp_path / "logs" / f"run-{run.id}.log").read_text()
 
 
-def test_the_failure_reason_is_taken_from_log_records_not_the_stats_dump(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_failure_reason_is_the_last_error_records_message(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from scheduler.crawls import _tail
 
     log = tmp_path / "run-1.log"
     log.write_text(
-        "2026-11-24 10:00:00 run=1 [scrapy.core.engine] INFO: Spider opened\n"
-        "2026-11-24 10:00:01 run=1 [crawler.spiders.data_go_kr] ERROR: the API refused the crawl: no key\n"
-        "Traceback (most recent call last):\n"
-        '  File "x.py", line 1, in <module>\n'
-        "{'log_count/ERROR': 1,\n"
-        " 'log_count/INFO': 9}\n"
-        "2026-11-24 10:00:02 run=1 [scrapy.core.engine] INFO: Spider closed (refused)\n",
+        'ts=2026-11-24T10:00:00 level=info logger=scrapy.core.engine msg="Spider opened" run_id=1\n'
+        "ts=2026-11-24T10:00:01 level=error logger=crawler.spiders.data_go_kr "
+        'msg="the API refused the crawl: no key" run_id=1\n'
+        'ts=2026-11-24T10:00:02 level=info logger=scrapy.statscollectors msg="Dumping Scrapy stats:\\n'
+        "{'log_count/ERROR': 1}\" run_id=1\n"
+        '{"ts": "2026-11-24T10:00:03", "level": "error", "logger": "x", "msg": "a JSON record"}\n',
         encoding="utf-8",
     )
-    assert (
-        _tail(log)
-        == "2026-11-24 10:00:01 run=1 [crawler.spiders.data_go_kr] ERROR: the API refused the crawl: no key"
-    )
+    assert _tail(log) == "the API refused the crawl: no key | a JSON record"
+    log.write_text("Traceback (most recent call last):\nImportError: no module named x\n", encoding="utf-8")
+    assert _tail(log) == "Traceback (most recent call last): | ImportError: no module named x"
