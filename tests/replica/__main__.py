@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from datetime import date, datetime, timedelta
 
+from tests.local_server import announce_and_serve
+
 from .generator import build_site
 from .model import KST
 from .server import ReplicaServer
@@ -40,14 +42,7 @@ def main(argv: list[str] | None = None) -> None:
     site = build_site(articles=args.articles, start=args.start, days=args.days, seed=args.seed,
                       press=args.press, briefings=args.briefings, facts=args.facts)
     server = ReplicaServer(site, args.port)
-    # The one line callers wait for; nothing else is ever written to stdout.
-    print(f"REPLICA_URL {server.url}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    announce_and_serve(server, "REPLICA_URL ")
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.local_server import announce_and_serve
 from tests.standins.data_go_kr_data import (
     NewsItem,
     build_items,
@@ -189,13 +190,7 @@ def main(argv: list[str] | None = None) -> None:
         start=args.start, days=args.days, articles=args.articles, seed=args.seed, press=args.press
     )
     server = StandInServer(items, args.key, faults, args.port)
-    print(f"{URL_PREFIX}{server.url}", flush=True)  # the one line callers wait for
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    announce_and_serve(server, URL_PREFIX)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,8 @@ from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
+from tests.local_server import announce_and_serve
+
 URL_PREFIX = "FEEDS_URL "
 _KST = ZoneInfo("Asia/Seoul")
 FEEDS = {"korea": "/rss/policy.xml", "atom": "/atom.xml", "summary": "/summary.xml"}
@@ -284,13 +286,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1; 0 picks a free one")
     args = parser.parse_args(argv)
     server = FeedServer(args.port)
-    print(f"{URL_PREFIX}{server.url}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    announce_and_serve(server, URL_PREFIX)
 
 
 if __name__ == "__main__":

@@ -2,46 +2,21 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import tempfile
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pytest
 
-from tests.replica.fixture import _read_line, _stop
+from tests.local_server import LocalServer
 from tests.standins.feeds import URL_PREFIX
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
-
-class FeedStandIn:
+class FeedStandIn(LocalServer):
     """One running feed stand-in and the client for its control API."""
-
-    def __init__(self, process: subprocess.Popen[bytes], url: str, stderr: IO[bytes]) -> None:
-        self.process = process
-        self.url = url
-        self._stderr = stderr
 
     @classmethod
     def start(cls, timeout: float = 20.0) -> FeedStandIn:
-        command = [sys.executable, "-m", "tests.standins.feeds", "--port", "0"]
-        stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the server
-        process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=stderr,
-                                   stdin=subprocess.DEVNULL)
-        assert process.stdout is not None
-        line = _read_line(process.stdout, timeout)
-        if not line.startswith(URL_PREFIX):
-            _stop(process)
-            stderr.seek(0)
-            detail = stderr.read().decode("utf-8", "replace")
-            stderr.close()
-            raise RuntimeError(f"feed stand-in did not start (first line {line!r}); stderr:\n{detail}")
-        return cls(process, line.removeprefix(URL_PREFIX).strip(), stderr)
+        return cls.spawn("tests.standins.feeds", ["--port", "0"], prefix=URL_PREFIX, timeout=timeout)
 
     def requests(self, path: str | None = None) -> list[dict[str, Any]]:
         """Requests served (not /_control), optionally only those for `path`."""
@@ -61,19 +36,6 @@ class FeedStandIn:
 
     def reset(self) -> None:
         self._call("POST", "/_control/reset", {})
-
-    def stop(self) -> None:
-        _stop(self.process)
-        if self.process.stdout:
-            self.process.stdout.close()
-        self._stderr.close()
-
-    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.url + path, data=data, method=method,
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read() or b"null")
 
 
 @pytest.fixture(scope="session")
