@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import typer
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -15,6 +19,7 @@ db_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(db_app, name="db")
+T = TypeVar("T")
 
 
 @db_app.command("upgrade")
@@ -39,19 +44,24 @@ def upgrade() -> None:
         typer.echo(f"warning: {problem}", err=True)
 
 
+def _read(reader: Callable[[Engine], T]) -> T:
+    """`reader` over the configured database; an unreadable database is a clear error (exit 1)."""
+    engine = make_engine(_settings().database_url)
+    try:
+        return reader(engine)
+    except SQLAlchemyError as exc:
+        raise _fail(f"cannot read the database: {_first_line(exc)}") from exc
+    finally:
+        engine.dispose()
+
+
 @db_app.command("current")
 def current() -> None:
     """Print the schema revision of the database and whether it is the newest (exit 1 if behind).
 
     Example: briefing db current
     """
-    engine = make_engine(_settings().database_url)
-    try:
-        found = migrate.current(engine)
-    except SQLAlchemyError as exc:
-        raise _fail(f"cannot read the database: {_first_line(exc)}") from exc
-    finally:
-        engine.dispose()
+    found = _read(migrate.current)
     if found == migrate.HEAD:
         typer.echo(f"{found} (head)")
         return
@@ -65,13 +75,7 @@ def check() -> None:
 
     Example: briefing db check
     """
-    engine = make_engine(_settings().database_url)
-    try:
-        differences = migrate.differences(engine)
-    except SQLAlchemyError as exc:
-        raise _fail(f"cannot read the database: {_first_line(exc)}") from exc
-    finally:
-        engine.dispose()
+    differences = _read(migrate.differences)
     if not differences:
         typer.echo("the database matches the models")
         return
