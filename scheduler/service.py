@@ -101,7 +101,12 @@ def listen(host: str, port: int) -> socket.socket:
     """Bind the API socket here, so a busy port is a clear error and port 0 can be reported."""
     try:
         family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0][0]
-        return socket.create_server((host, port), family=family, backlog=128)
+        sock = socket.create_server((host, port), family=family, backlog=128)
+        # asyncio sets TCP_NODELAY only on sockets whose proto is IPPROTO_TCP, which these are
+        # not; accepted connections inherit it from the listener (Linux). Without it, every
+        # keep-alive response after the first waited 40 ms for the client's delayed ACK.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
     except OSError as exc:
         raise ServiceError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
 
