@@ -181,9 +181,11 @@ def _find_duplicate(session: Session, sid: int, article: Article) -> ArticleRow 
         keys.append(ArticleRow.dedupe_key == key)
     if not keys:
         return None
+    # The source inside each branch: SQLite then answers from the two hash indexes (MULTI-INDEX
+    # OR); with `source_id = ? AND (… OR …)` it walked every article of the source per insert.
     candidates = session.scalars(
         select(ArticleRow)
-        .where(ArticleRow.source_id == sid, or_(*keys))
+        .where(or_(*(and_(key, ArticleRow.source_id == sid) for key in keys)))
         .order_by(ArticleRow.id)
         .with_for_update()
     )
