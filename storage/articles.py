@@ -210,13 +210,14 @@ def _insert_new(
         "last_seen_at": now,
         "updated_at": now,
     }
+    # A Core insert with the values as parameters: one cached statement, where an ORM insert
+    # with .values() coerced and cache-keyed thirty literal binds per article (25% of a store).
     stmt = (
-        _insert(session, ArticleRow)
-        .values(**values)
+        _insert(session, ArticleRow.__table__)
         .on_conflict_do_nothing(index_elements=["source_id", "external_id"])
         .returning(ArticleRow.id)
     )
-    new_id = session.execute(stmt).scalar()
+    new_id = session.execute(stmt, values).scalar()
     return session.get(ArticleRow, new_id) if new_id is not None else None
 
 
