@@ -25,6 +25,9 @@ _INDICATOR_START = frozenset("[]{}\"'!&*%@`-?:|>#,")
 _NUMBER_LIKE = re.compile(r"[-+.]?[0-9][0-9_,.:eE+-]*")
 # Noncharacters and the BOM are not printable YAML; PyYAML would escape them in double quotes.
 _UNPRINTABLE = frozenset("\ufeff\ufffe\uffff\U0010ffff")
+# Exactly the characters clean_text drops (unprintable and not whitespace), as one regex;
+# checked against _is_unprintable over every code point.
+_DROPPED = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ud800-\udfff\ufeff\ufffe\uffff\U0010ffff]")
 _UNLIMITED_WIDTH = 2**30
 
 
@@ -34,6 +37,8 @@ def clean_text(value: str) -> str:
     Controls go first so that `a \\x00 b` does not leave a double space; whitespace controls
     (tab, newline, the Unicode line separators) count as whitespace, not as noise.
     """
+    if _DROPPED.search(value) is None:  # nearly always: skip the per-character walk
+        return " ".join(value.split())
     kept = "".join(ch for ch in value if ch.isspace() or not _is_unprintable(ch))
     return " ".join(kept.split())
 
