@@ -211,7 +211,7 @@ def _insert_new(
         "updated_at": now,
     }
     # A Core insert with the values as parameters: one cached statement, where an ORM insert
-    # with .values() coerced and cache-keyed thirty literal binds per article (25% of a store).
+    # with .values() coerced and cache-keyed thirty literal binds per article (17% slower).
     stmt = (
         _insert(session, ArticleRow.__table__)
         .on_conflict_do_nothing(index_elements=["source_id", "external_id"])
