@@ -1,0 +1,91 @@
+"""Where a crawl child's time goes: py-spy over `python -m crawler.run` crawling the replica.
+
+Not a figure: the profile behind figure 2 (docs/benchmarks.md). Needs py-spy
+(`pip install -e '.[bench]'`). Prints the functions with the most samples, inclusive and self,
+from every thread of the child. Environment: BENCH_ARTICLES (default 2000), BENCH_CONCURRENCY,
+BENCH_PROFILE_RAW (a path to keep py-spy's raw output at).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+from bench.common import REPO, env_int, say
+from bench.crawls import Window, start_replica
+
+DAYS = 20
+
+
+def collapse(raw: Path) -> tuple[Counter[str], Counter[str], int]:
+    """(inclusive, self) sample counts per function from py-spy's raw (collapsed) output."""
+    inclusive: Counter[str] = Counter()
+    own: Counter[str] = Counter()
+    total = 0
+    for line in raw.read_text(encoding="utf-8").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack:
+            continue
+        n = int(count)
+        total += n
+        frames = [_short(f) for f in stack.split(";")]
+        for frame in set(frames):
+            inclusive[frame] += n
+        own[frames[-1]] += n
+    return inclusive, own, total
+
+
+def _short(frame: str) -> str:
+    # "function (path/to/module.py:123)" -> "function (module.py)"; line numbers split hot spots.
+    name, _, where = frame.partition(" (")
+    path = where.rstrip(")").rsplit(":", 1)[0]
+    for marker in ("site-packages/", "/work/main/", str(REPO) + "/"):
+        if marker in path:
+            path = path.split(marker, 1)[1]
+    return f"{name} ({path})"
+
+
+def main() -> None:
+    if shutil.which("py-spy") is None:
+        raise SystemExit("py-spy is not installed: pip install -e '.[bench]'")
+    from crawler.options import CrawlOptions
+    from storage import Database, create_run
+
+    articles = env_int("BENCH_ARTICLES", 2000)
+    concurrency = env_int("BENCH_CONCURRENCY", 8)
+    window = Window.of_replica(DAYS)
+    with tempfile.TemporaryDirectory(prefix="bench-profile-") as tmp, \
+            start_replica(articles, DAYS) as replica:
+        url = f"sqlite:///{tmp}/briefing.db"
+        db = Database(url)
+        with db.session() as session:
+            run = create_run(session=session, source="korea_kr:policy", trigger="manual")
+        db.dispose()
+        options = CrawlOptions(source="korea_kr", section="policy", since=window.since, until=window.until,
+                               database_url=url, base_url=replica.url, run_id=run.id, download_delay=0,
+                               concurrency=concurrency, autothrottle=False, progress=False)
+        raw = Path(tmp) / "profile.txt"
+        command = ["py-spy", "record", "--rate", "250", "--format", "raw", "--output", str(raw),
+                   "--threads", "--", sys.executable, "-m", "crawler.run", "--options", "-"]
+        with open(Path(tmp) / "child.log", "wb") as log:
+            subprocess.run(command, input=options.to_json().encode(), cwd=REPO, stdout=subprocess.DEVNULL,
+                           stderr=log, check=True, timeout=900)
+        inclusive, own, total = collapse(raw)
+        if keep := os.environ.get("BENCH_PROFILE_RAW"):
+            shutil.copyfile(raw, keep)  # for flamegraph.pl or speedscope
+    say(f"profile_crawl: {total} samples of the crawl child ({articles} articles, concurrency {concurrency})")
+    say("inclusive (share of all samples, every thread):")
+    for frame, n in inclusive.most_common(40):
+        say(f"  {n / total:6.1%}  {frame}")
+    say("self:")
+    for frame, n in own.most_common(25):
+        say(f"  {n / total:6.1%}  {frame}")
+
+
+if __name__ == "__main__":
+    main()
