@@ -5,9 +5,9 @@ generated articles first when the file does not exist) times, per query of figur
 SQLite plans: the whole-row sort the code used before commit f301747, the id-only sort it uses
 now, and a bounded newest-first walk (BENCH_WALK_ROWS rows, LIKE) falling back to the id-only
 index route. `python -m bench.search_plans postgresql://…` (a loaded schema in the URL's
-search_path) times the per-row cost of the walk and the recheck: ILIKE over the stored
-(pglz-compressed) text against LIKE, and against copies of the column compressed with lz4 and
-stored uncompressed.
+search_path) times storage.list_articles per query, and the per-row cost of the walk and the
+recheck: ILIKE over the stored (pglz-compressed) text against LIKE, and against copies of the
+column compressed with lz4 and stored uncompressed.
 """
 
 from __future__ import annotations
@@ -84,6 +84,24 @@ def sqlite_plans(path: str) -> None:
     say(f"{'worst':12s} {'':>6s} {worst[0]:>11.1f} {worst[1]:>10.1f} {worst[2]:>14.1f}")
 
 
+def per_query(url: str) -> None:
+    """storage.list_articles for each query of figure 4, without HTTP (ms, best of 3)."""
+    from storage import ArticleFilter, Database, list_articles
+
+    db = Database(url, create=False)
+    try:
+        say("list_articles per query, no HTTP (ms, best of 3):")
+        for query in pick_queries(Vocabulary.build()):
+            def run(word: str = query.word) -> None:
+                with db.session(read_only=True) as session:
+                    list_articles(session=session, where=ArticleFilter(query=word), limit=20)
+
+            rank = query.rank if query.rank is not None else "-"
+            say(f"  {query.word:12s} rank {rank!s:>6s} {best_ms(run):8.1f}")
+    finally:
+        db.dispose()
+
+
 def postgres_costs(url: str) -> None:
     from sqlalchemy import create_engine, text
 
@@ -124,6 +142,7 @@ def main(argv: list[str]) -> int:
     if url.startswith("sqlite:///"):
         sqlite_plans(url.removeprefix("sqlite:///"))
     elif url.startswith("postgresql"):
+        per_query(url)
         postgres_costs(url)
     else:
         say("usage: python -m bench.search_plans sqlite:///PATH | postgresql+psycopg://…?options=-csearch_path%3DSCHEMA")
