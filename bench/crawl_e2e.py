@@ -6,7 +6,8 @@ Scrapy spider (bench/bare_spider.py) fetching the very requests briefing's run m
 replica's request log) and discarding them. Same concurrency, no delays, no AutoThrottle, robots
 obeyed on both sides. Rounds alternate the two (briefing first, so the peer can replay its
 log); each side's best round is compared. Environment: BENCH_ARTICLES, BENCH_CONCURRENCY,
-BENCH_ROUNDS.
+BENCH_ROUNDS, BENCH_LATENCY_MS (0: the replica answers each article page after this long, for
+both sides, like a distant server; the figure itself is on bare loopback).
 """
 
 from __future__ import annotations
@@ -37,12 +38,17 @@ def main() -> None:
     articles = env_int("BENCH_ARTICLES", ARTICLES)
     concurrency = env_int("BENCH_CONCURRENCY", CONCURRENCY)
     rounds = env_int("BENCH_ROUNDS", ROUNDS)
+    latency_ms = env_int("BENCH_LATENCY_MS", 0)
     window = Window.of_replica(DAYS)
     say(f"crawl_e2e: replica of {articles} articles over {DAYS} days, concurrency {concurrency}, "
-        f"{rounds} round(s) of briefing then bare Scrapy")
+        f"{rounds} round(s) of briefing then bare Scrapy"
+        + (f", {latency_ms} ms before each article page" if latency_ms else ""))
     ours: list[BriefingCrawl] = []
     theirs: list[BareCrawl] = []
     with tempfile.TemporaryDirectory(prefix="bench-crawl-") as tmp, start_replica(articles, DAYS) as replica:
+        if latency_ms:
+            for truth in replica.truth():
+                replica.fault(truth["news_id"], f"slow:{latency_ms / 1000:g}")
         for n in range(1, rounds + 1):
             data_dir = Path(tmp) / f"round{n}"
             replica.clear_requests()
