@@ -22,6 +22,8 @@ TARGET_SQLITE = 2000
 
 def store_rate(url: str, articles: list) -> tuple[float, float]:  # type: ignore[type-arg]
     """(new articles/s, unchanged articles/s) through upsert_articles."""
+    from sqlalchemy import text
+
     from storage import Database, count_articles, upsert_articles
 
     db = Database(url)
@@ -38,6 +40,14 @@ def store_rate(url: str, articles: list) -> tuple[float, float]:  # type: ignore
                 raise SystemExit(f"expected {'all' if expect_new else 'no'} new articles, got {new}")
         with db.session() as session:
             assert count_articles(session=session) == len(articles)
+        if db.dialect == "postgresql":
+            time.sleep(1.5)  # table statistics reach pg_stat_user_tables within a second
+            with db.session() as session:
+                updates, hot = session.execute(text(
+                    "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables "
+                    "WHERE relname = 'articles' AND schemaname = current_schema()")).one()
+            say(f"  PostgreSQL: {updates} article row updates (the unchanged pass touches last_seen_at), "
+                f"{hot} of them HOT (no index entries rewritten)")
         return rates[0], rates[1]
     finally:
         db.dispose()
