@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from tests import local_server
+
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # `python bench/x.py` as well as `python -m bench.x`
     sys.path.insert(0, str(REPO))
@@ -121,8 +123,9 @@ def machine(pg_url: str | None = None) -> Machine:
 def pg_base_url() -> str:
     from storage.db import normalize_url
 
-    return normalize_url(os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
-                         or DEFAULT_PG_URL)
+    return normalize_url(
+        os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL") or DEFAULT_PG_URL
+    )
 
 
 def postgres_version(url: str) -> str | None:
@@ -181,13 +184,8 @@ def children_cpu_seconds() -> float:
 
 
 def stop_process(process: subprocess.Popen[bytes] | subprocess.Popen[str], timeout: float = 10.0) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    """Terminate, then kill after `timeout` (the tests' helper, with a longer default)."""
+    local_server.stop_process(process, timeout)
 
 
 def briefing_environment(database_url: str, data_dir: Path, base_url: str, **extra: str) -> dict[str, str]:

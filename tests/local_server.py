@@ -111,7 +111,7 @@ def read_line(stream: IO[bytes], timeout: float) -> str:
         return ""
 
 
-def stop_process(process: subprocess.Popen[bytes], timeout: float = 5.0) -> None:
+def stop_process(process: subprocess.Popen[bytes] | subprocess.Popen[str], timeout: float = 5.0) -> None:
     if process.poll() is None:
         process.terminate()
         try:
