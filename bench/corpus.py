@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
 
-from crawler.article import KST, Article
+from domain.article import KST, Article
 
 VOCABULARY = 20_000
 FIRST_NEWS_ID = 200_000_000

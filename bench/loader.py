@@ -20,7 +20,7 @@ from typing import Any, cast
 from sqlalchemy import Table, insert, select, text
 
 from bench.corpus import corpus
-from crawler.article import Article, content_hash
+from domain.article import Article, content_hash
 from storage import Database
 from storage.articles import _row_values, source_id
 from storage.models import ArticleRevisionRow, ArticleRow, utcnow

@@ -2,7 +2,7 @@
 
 Pages come from the test replica's generator (tests/replica, seed 1), rendered in memory as the
 replica serves them. briefing: `crawler.sites.korea_kr.parse_article` (every field) then the
-normalizer (`crawler.render.PostRenderer`: sanitized body, front matter, the whole post).
+normalizer (`crawler.posts.render.PostRenderer`: sanitized body, front matter, the whole post).
 Peer: `trafilatura.extract(html, url=url)` with its defaults (main text only). Both run in
 this process pinned to one CPU, alternating for BENCH_ROUNDS rounds; each side's best round
 counts. Environment: BENCH_PAGES (2000), BENCH_ROUNDS (2).
@@ -49,7 +49,7 @@ def best_rate(work: Callable[[], int], count: int, rounds: list[float]) -> None:
 def main() -> None:
     import trafilatura
 
-    from crawler.render import PostRenderer
+    from crawler.posts.render import PostRenderer
     from crawler.sites.korea_kr import parse_article
 
     count = env_int("BENCH_PAGES", PAGES)

@@ -18,7 +18,7 @@ from bench.common import pg_schema, say
 
 def parse_work() -> Callable[[], None]:
     from bench.parse_normalize import pages
-    from crawler.render import PostRenderer
+    from crawler.posts.render import PostRenderer
     from crawler.sites.korea_kr import parse_article
 
     corpus = pages(2000)

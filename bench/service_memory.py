@@ -46,7 +46,7 @@ def peak_kib(pid: int) -> int:
 
 
 def main() -> None:
-    from crawler.article import KST
+    from domain.article import KST
     from tests.replica.fixture import Replica
 
     crawls = env_int("BENCH_CRAWLS", CRAWLS)

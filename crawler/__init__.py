@@ -1,6 +1,6 @@
-"""Crawling: site parsers (HTML in, Article out), Scrapy spiders, the normalizer and the storage pipeline.
+"""Crawling: site parsers (HTML in, Article out), Scrapy spiders, posts and the storage pipeline.
 
-Public API: `Article` (crawler.article), `parse_article` per site (crawler.sites.<site>),
-`normalize` (crawler.normalize), `load_profile` (crawler.profile), `export_posts` (crawler.export).
+Public API: `parse_article` per site (crawler.sites.<site>), the post sub-package (crawler.posts:
+`normalize`, `load_profile`, `export_posts`), and `crawler.run`, the crawl child's entry point.
 Scrapy is imported only by the spider, pipeline and `crawler.run` modules, never at package import.
 """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from crawler.article import Article
+from domain.article import Article
 
 
 @dataclass(frozen=True, slots=True)

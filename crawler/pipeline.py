@@ -16,9 +16,9 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from crawler import progress
-from crawler.article import Article
 from crawler.items import FailedPage, NotModified, ParsedArticle
-from crawler.render import PostRenderer
+from crawler.posts.render import PostRenderer
+from domain.article import Article
 from storage import Database, UpsertResult, add_counts, record_errors, upsert_articles
 from storage.validators import HttpValidators, mark_not_modified, save_validators
 

@@ -72,7 +72,7 @@ def _structured_logs(run_id: int | None) -> None:
     import logging
     import os
 
-    from scheduler.logs import JsonFormatter, KeyValueFormatter
+    from crawler.logs import JsonFormatter, KeyValueFormatter
 
     def add_run_id(record: logging.LogRecord) -> bool:
         record.run_id = run_id

@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from crawler.article import KST
+from domain.article import KST
 from scheduler import feed, metrics
 from scheduler.crawls import CrawlTarget, default_window, parse_target
 from scheduler.manager import AlreadyRunning, ShuttingDown

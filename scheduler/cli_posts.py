@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 
-from crawler.article import KST
-from crawler.export import ExportItem, export_posts
-from crawler.render import PostRenderer
+from crawler.posts.export import ExportItem, export_posts
+from crawler.posts.render import PostRenderer
+from domain.article import KST
 from scheduler.cli import _fail, _settings, app
 from storage import ArticleFilter, Database, iter_articles, set_post
 

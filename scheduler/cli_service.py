@@ -10,7 +10,7 @@ from typing import Annotated
 import httpx
 import typer
 
-from crawler.article import KST
+from domain.article import KST
 from scheduler import output
 from scheduler.cli import _fail, _settings, app, articles_app
 from scheduler.crawls import parse_target

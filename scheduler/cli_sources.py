@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from crawler.article import KST
+from domain.article import KST
 from scheduler import output
 from scheduler.backfill import BackfillReporter, Outcome, run_backfill
 from scheduler.cli import Format, _crawl_with_progress, _fail, _settings, app

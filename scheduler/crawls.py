@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from crawler import progress
-from crawler.article import KST
 from crawler.options import CrawlOptions
 from crawler.registry import SOURCE_KINDS
+from domain.article import KST
 from scheduler.settings import Settings
 from storage import CrawlRun, Database, finish_run, get_run, mark_running
 

@@ -27,7 +27,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
-from crawler.article import KST
+from domain.article import KST
 from scheduler.crawls import CrawlTarget, default_window, parse_target
 from scheduler.manager import AlreadyRunning, CrawlManager, ShuttingDown, scheduled_slot
 from scheduler.settings import Settings

@@ -23,9 +23,9 @@ from datetime import timedelta
 import uvicorn
 from sqlalchemy.exc import SQLAlchemyError
 
+from crawler.logs import setup_logging
 from scheduler.api import create_app
 from scheduler.crawls import pid_alive
-from scheduler.logs import setup_logging
 from scheduler.manager import CrawlManager
 from scheduler.schedule import Schedule
 from scheduler.settings import Settings

@@ -10,9 +10,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from crawler.article import article_from_dict  # noqa: E402
-from crawler.normalize import normalize  # noqa: E402
-from crawler.profile import Profile  # noqa: E402
+from crawler.posts.normalize import normalize  # noqa: E402
+from crawler.posts.profile import Profile  # noqa: E402
+from domain.article import article_from_dict  # noqa: E402
 
 GOLDEN = ROOT / "tests" / "golden"
 

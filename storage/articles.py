@@ -13,8 +13,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from crawler.article import Article, article_from_dict, content_dict, content_hash
-from crawler.merge import body_hash, dedupe_key, merge, same_document
+from domain.article import Article, article_from_dict, content_dict, content_hash
+from domain.merge import body_hash, dedupe_key, merge, same_document
 from storage import search
 from storage.models import ArticleAliasRow, ArticleRevisionRow, ArticleRow, SourceRow, utcnow
 from storage.types import ArticlePage, StoredArticle, UpsertResult
@@ -142,7 +142,7 @@ def _merge_into(
     render_post: RenderPost | None,
     now: datetime,
 ) -> bool:
-    """Merge `article` into the stored one (crawler.merge rules); True when that made a revision."""
+    """Merge `article` into the stored one (domain.merge rules); True when that made a revision."""
     stored = article_from_dict(row.data)
     merged = merge(stored, article)
     digest = content_hash(merged)

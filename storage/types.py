@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from crawler.article import Article
+from domain.article import Article
 
 RUN_STATUSES = ("queued", "running", "succeeded", "failed", "interrupted")
 

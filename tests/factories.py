@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from crawler.article import KST, Article
+from domain.article import KST, Article
 
 
 def make_article(n: int = 1, **changes: object) -> Article:

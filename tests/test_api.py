@@ -14,7 +14,7 @@ import pytest
 import pytest_asyncio
 
 import storage
-from crawler.article import KST, Article
+from domain.article import KST, Article
 from scheduler.api import create_app
 from scheduler.crawls import CrawlTarget
 from scheduler.manager import AlreadyRunning, ShuttingDown

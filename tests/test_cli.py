@@ -11,7 +11,7 @@ import yaml
 from typer.testing import CliRunner
 
 import storage
-from crawler.render import PostRenderer
+from crawler.posts.render import PostRenderer
 from scheduler.cli import app
 from storage import Database
 from tests.factories import make_article

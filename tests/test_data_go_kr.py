@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crawler.article import KST, Attachment
 from crawler.sites.data_go_kr import (
     ApiError,
     ApiPage,
@@ -19,6 +18,7 @@ from crawler.sites.data_go_kr import (
     request_url,
     windows,
 )
+from domain.article import KST, Attachment
 
 HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
 

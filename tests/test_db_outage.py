@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 import storage
-from crawler.article import KST
+from domain.article import KST
 from scheduler import manager as manager_module
 from scheduler.crawls import CrawlTarget
 from scheduler.manager import CrawlManager

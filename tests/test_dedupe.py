@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 import storage
-from crawler.article import Article
+from domain.article import Article
 from storage import Database, UpsertResult, find_article, get_article, upsert_articles
 from storage.models import ArticleAliasRow, ArticleRow
 from tests.test_merge import LONG, api, page

@@ -10,10 +10,10 @@ import frontmatter
 import pytest
 import yaml
 
-from crawler.article import KST, Article
-from crawler.export import ExportError, ExportItem, assign_filenames, export_posts
-from crawler.normalize import normalize
-from crawler.profile import Profile
+from crawler.posts.export import ExportError, ExportItem, assign_filenames, export_posts
+from crawler.posts.normalize import normalize
+from crawler.posts.profile import Profile
+from domain.article import KST, Article
 
 NOW = datetime(2026, 5, 20, 12, 0, tzinfo=KST)
 

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from crawler.article import KST
 from crawler.sites.feed import (
     clean_body,
     entry_article,
@@ -16,6 +15,7 @@ from crawler.sites.feed import (
     parse_time,
     plain_title,
 )
+from domain.article import KST
 from tests.standins import feeds
 
 FETCHED = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)

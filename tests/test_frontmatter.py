@@ -7,14 +7,14 @@ from datetime import datetime
 import pytest
 import yaml
 
-from crawler.article import KST
-from crawler.frontmatter import (
+from crawler.posts.frontmatter import (
     build_front_matter,
     clean_text,
     folded_value,
     needs_quotes,
     render_front_matter,
 )
+from domain.article import KST
 
 HEADING = "## rentn 실시간 뉴스 속보입니다."
 

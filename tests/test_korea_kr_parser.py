@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from crawler.article import KST, Article, Attachment, Image, content_dict
 from crawler.errors import LayoutChanged, NotAnArticle
 from crawler.sites.korea_kr import parse_article, parse_list_page
 from crawler.sites.korea_kr_press import viewer_paragraphs
+from domain.article import KST, Article, Attachment, Image, content_dict
 
 FIXTURES = Path(__file__).parent / "fixtures" / "korea_kr"
 REGENERATE = "python scripts/regenerate_korea_kr_fixtures.py"

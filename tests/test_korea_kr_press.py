@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from crawler.article import KST, Article
 from crawler.sites.korea_kr import parse_article, parse_list_page
 from crawler.sites.korea_kr_press import (
     ViewerRef,
@@ -24,6 +23,7 @@ from crawler.sites.korea_kr_press import (
 )
 from crawler.sites.korea_kr_urls import site_url
 from crawler.spiders.korea_kr import BodyStep, body_steps
+from domain.article import KST, Article
 
 FIXTURES = Path(__file__).parent / "fixtures" / "korea_kr"
 PRESS_URL = "https://www.korea.kr/briefing/pressReleaseView.do?newsId=156780508"

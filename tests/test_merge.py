@@ -1,4 +1,4 @@
-"""Table tests for crawler.merge: one document through the API and the page, and under two ids."""
+"""Table tests for domain.merge: one document through the API and the page, and under two ids."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawler.article import KST, Article, Attachment, Image, content_hash
-from crawler.merge import body_hash, channels, dedupe_key, merge, same_document
+from domain.article import KST, Article, Attachment, Image, content_hash
+from domain.merge import body_hash, channels, dedupe_key, merge, same_document
 
 NEWS_ID = "156780001"
 URL = f"https://www.korea.kr/briefing/pressReleaseView.do?newsId={NEWS_ID}"

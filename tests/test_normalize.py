@@ -9,8 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from lxml.html import fragment_fromstring
 
-from crawler.article import KST, Article, Image
-from crawler.normalize import (
+from crawler.posts.normalize import (
     ALLOWED_TAGS,
     absolutize_urls,
     add_tistory_sizes,
@@ -34,7 +33,8 @@ from crawler.normalize import (
     split_blocks,
     tidy_layout,
 )
-from crawler.profile import Profile
+from crawler.posts.profile import Profile
+from domain.article import KST, Article, Image
 
 BASE = "https://www.korea.kr/news/policyNewsView.do?newsId=148900001"
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from crawler.article import article_from_dict
-from crawler.normalize import normalize
-from crawler.profile import Profile
+from crawler.posts.normalize import normalize
+from crawler.posts.profile import Profile
+from domain.article import article_from_dict
 
 GOLDEN = Path(__file__).parent / "golden"
 REGENERATE = "python scripts/regenerate_golden.py"

@@ -10,9 +10,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawler.article import KST, Article
-from crawler.normalize import normalize
-from crawler.profile import Profile
+from crawler.posts.normalize import normalize
+from crawler.posts.profile import Profile
+from domain.article import KST, Article
 
 HERO = '<p><img src="/assets/img/news.png" alt="rentncar 속보" /></p>'
 YAML_SYNTAX = [

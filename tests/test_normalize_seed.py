@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from crawler.article import KST, Article
-from crawler.normalize import normalize
-from crawler.profile import Profile
+from crawler.posts.normalize import normalize
+from crawler.posts.profile import Profile
+from domain.article import KST, Article
 
 SEED_COPY = Path(__file__).parent / "golden" / "seed-post.md"
 SHARED_SEED = Path(__file__).resolve().parents[2] / "shared" / "examples" / "seed-post.md"

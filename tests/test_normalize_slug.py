@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crawler.slug import FALLBACK, MAX_BYTES, MAX_CHARS, slugify, truncate
+from crawler.posts.slug import FALLBACK, MAX_BYTES, MAX_CHARS, slugify, truncate
 
 
 @pytest.mark.parametrize(

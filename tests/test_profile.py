@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from crawler.article import KST, Article, Image
-from crawler.normalize import normalize
-from crawler.profile import Profile, ProfileError, load_profile
+from crawler.posts.normalize import normalize
+from crawler.posts.profile import Profile, ProfileError, load_profile
+from domain.article import KST, Article, Image
 
 DEFAULT_TOML = Path(__file__).resolve().parents[1] / "profiles" / "default.toml"
 

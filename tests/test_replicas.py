@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import text
 
 import storage
-from crawler.article import KST
+from domain.article import KST
 from scheduler.crawls import CrawlTarget
 from scheduler.manager import AlreadyRunning, CrawlManager, scheduled_slot
 from scheduler.schedule import SourceJob

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 import scheduler.cli_service  # noqa: F401  # registers its commands on the app
 import storage
-from crawler.article import KST
+from domain.article import KST
 from scheduler.cli import app
 from storage import Database
 from tests.factories import make_article

@@ -25,7 +25,7 @@ import feedparser
 import httpx
 import pytest
 
-from crawler.article import KST
+from domain.article import KST
 from tests.crawl_helpers import REPO, briefing, briefing_env
 from tests.replica.fixture import Replica
 

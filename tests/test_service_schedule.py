@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 import storage
-from crawler.article import KST
+from domain.article import KST
 from scheduler.crawls import CrawlTarget
 from scheduler.manager import AlreadyRunning
 from scheduler.schedule import Schedule, SourceJob, due_for_catch_up, jobs_from_settings

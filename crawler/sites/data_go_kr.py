@@ -20,9 +20,9 @@ from urllib.parse import quote, urljoin
 import lxml.html
 from lxml import etree
 
-from crawler.article import KST, Article, Attachment
 from crawler.sites.html import collapse, drop, inner_html, text_blocks, text_of, unescape_twice
 from crawler.sites.korea_kr_urls import CANONICAL_ORIGIN, SECTIONS, canonical_url, news_id
+from domain.article import KST, Article, Attachment
 
 SOURCE = "korea_kr"  # one newsId is one article, whether the API or the HTML crawl found it
 BODY_SOURCE = "api"

@@ -14,8 +14,8 @@ from typing import Any
 
 import feedparser
 
-from crawler.article import KST, Article
 from crawler.sites.korea_kr import canonical_url
+from domain.article import KST, Article
 
 SECTION = "feed"
 MAX_EXTERNAL_ID = 100  # articles.external_id is VARCHAR(100)

@@ -10,7 +10,6 @@ from datetime import date, datetime, time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from crawler.article import KST, Article, Attachment, Image
 from crawler.errors import LayoutChanged, NotAnArticle
 from crawler.sites.html import (
     Document,
@@ -48,6 +47,7 @@ from crawler.sites.korea_kr_urls import (
     parse_list_page,
     section_of,
 )
+from domain.article import KST, Article, Attachment, Image
 
 __all__ = [
     "ALIAS_HOSTS",

@@ -17,8 +17,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import lxml.html
 from lxml import etree
 
-from crawler.article import KST, Article
 from crawler.sites.html import Document, collapse, css, drop, find_date, text_blocks, text_of
+from domain.article import KST, Article
 
 # "문의 : 산업부 ○○과(044-…)", "[문의] …", "문의처: …", "담당 부서 …": label, optional colon, rest.
 CONTACT = re.compile(

@@ -25,7 +25,6 @@ from scrapy.http import FormRequest, Request, Response
 from twisted.python.failure import Failure
 
 from crawler import progress
-from crawler.article import Article
 from crawler.documents import DocumentError, DocumentLimits, document_paragraphs
 from crawler.errors import CrawlError
 from crawler.items import FailedPage, NotModified, ParsedArticle
@@ -41,6 +40,7 @@ from crawler.sites.korea_kr_press import (
 )
 from crawler.sites.korea_kr_urls import site_url
 from crawler.spiders.failures import failure_kind
+from domain.article import Article
 
 logger = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import yaml
 
-from crawler.article import KST
-from crawler.normalize import Post
-from crawler.slug import FALLBACK, slugify, truncate
+from crawler.posts.normalize import Post
+from crawler.posts.slug import FALLBACK, slugify, truncate
+from domain.article import KST
 
 # KOGL type 1 ("출처표시") is the only licence that allows republishing with attribution alone.
 EXPORTABLE_LICENSE = 1

@@ -46,7 +46,7 @@ from dataclasses import fields, replace
 from datetime import datetime, time
 from typing import Any
 
-from crawler.article import BODY_SOURCE_RANK, KST, Article
+from domain.article import BODY_SOURCE_RANK, KST, Article
 
 # Authority over metadata (title, dates, names): the site's own pages are what readers see.
 METADATA_RANK = {"page": 2, "api": 1}

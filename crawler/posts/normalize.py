@@ -14,10 +14,10 @@ import nh3
 from lxml import etree
 from lxml.html import HtmlElement, fragment_fromstring
 
-from crawler.article import KST, Article, Image
-from crawler.frontmatter import build_front_matter, clean_text, render_front_matter
-from crawler.profile import Profile
-from crawler.slug import slugify
+from crawler.posts.frontmatter import build_front_matter, clean_text, render_front_matter
+from crawler.posts.profile import Profile
+from crawler.posts.slug import slugify
+from domain.article import KST, Article, Image
 
 # ---------------------------------------------------------------------------------------------
 # The post

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from crawler.frontmatter import EXTRA_KEYS
+from crawler.posts.frontmatter import EXTRA_KEYS
 
 IMAGE_POLICIES: tuple[str, ...] = ("default", "lead")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from crawler.article import Article
-from crawler.normalize import Post, normalize
-from crawler.profile import Profile, load_profile
+from crawler.posts.normalize import Post, normalize
+from crawler.posts.profile import Profile, load_profile
+from domain.article import Article
 
 
 @dataclass(frozen=True, slots=True)
