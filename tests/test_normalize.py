@@ -10,7 +10,6 @@ import pytest
 from lxml.html import fragment_fromstring
 
 from crawler.posts.normalize import (
-    ALLOWED_TAGS,
     absolutize_urls,
     add_tistory_sizes,
     block_text,
@@ -34,6 +33,7 @@ from crawler.posts.normalize import (
     tidy_layout,
 )
 from crawler.posts.profile import Profile
+from crawler.posts.sanitize import ALLOWED_TAGS
 from domain.article import KST, Article, Image
 
 BASE = "https://www.korea.kr/news/policyNewsView.do?newsId=148900001"

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from urllib.parse import urljoin, urlsplit
 
-import nh3
 from lxml import etree
 from lxml.html import HtmlElement, fragment_fromstring
 
 from crawler.posts.frontmatter import build_front_matter, clean_text, render_front_matter
 from crawler.posts.profile import Profile
+from crawler.posts.sanitize import TISTORY_SIZES, WEB_SCHEMES, sanitize
 from crawler.posts.slug import slugify
 from domain.article import KST, Article, Image
 
@@ -290,7 +290,6 @@ def _substitute_text(root: HtmlElement, pattern: re.Pattern[str], replacement: s
             el.tail = pattern.sub(replacement, el.tail)
 
 
-_WEB_SCHEMES = frozenset({"http", "https"})
 
 
 def absolutize_urls(html: str, base_url: str) -> str:
@@ -324,7 +323,7 @@ def _web_url(base_url: str, reference: str) -> str | None:
         scheme = urlsplit(url).scheme.lower()
     except ValueError:  # e.g. a malformed IPv6 host
         return None
-    return url if scheme in _WEB_SCHEMES and reference else None
+    return url if scheme in WEB_SCHEMES and reference else None
 
 
 # Blocks the output keeps as they are; everything else at the top level is unwrapped or wrapped.
@@ -488,7 +487,6 @@ def _figure(src: str, alt: str, caption: str) -> HtmlElement:
     return figure
 
 
-TISTORY_SIZES = {"p": "size16", "h2": "size26", "h3": "size23", "h4": "size20"}
 
 
 def add_tistory_sizes(html: str) -> str:
@@ -610,45 +608,6 @@ def split_blocks(html: str) -> list[str]:
         block.tail = None
         blocks.append(etree.tostring(block, encoding="unicode", method="html"))
     return blocks
-
-
-ALLOWED_TAGS = _names(
-    "p h2 h3 h4 ul ol li b strong i em u table thead tbody tr th td img a br blockquote figure figcaption"
-)
-_ATTRIBUTES = {
-    "*": set(),  # without it nh3 keeps its default generic attributes (title, lang) everywhere
-    "a": {"href"},
-    "img": {"src", "alt"},
-    "td": {"colspan", "rowspan"},
-    "th": {"colspan", "rowspan"},
-}
-_SIZE_VALUES = {tag: {"data-ke-size": {size}} for tag, size in TISTORY_SIZES.items()}
-_CLEAN_CONTENT = _names(
-    "script style iframe svg math form noscript template object textarea select button title"
-)
-
-
-def sanitize(block: str, link_rel: str) -> str:
-    """The one security boundary: only the output's tags, attributes and http(s) URLs survive."""
-    return nh3.clean(
-        block,
-        tags=set(ALLOWED_TAGS),
-        clean_content_tags=set(_CLEAN_CONTENT),
-        attributes=_ATTRIBUTES,
-        tag_attribute_values=_SIZE_VALUES,
-        attribute_filter=_attribute_filter,
-        strip_comments=True,
-        link_rel=link_rel or None,
-        url_schemes=set(_WEB_SCHEMES),
-        url_relative="deny",
-    ).strip()
-
-
-def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
-    # colspan="javascript…" is harmless but meaningless; keep only numbers.
-    if attribute in ("colspan", "rowspan"):
-        return value if value.isdigit() else None
-    return value
 
 
 _TAG = re.compile(r"<[^>]*>")

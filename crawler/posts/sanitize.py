@@ -1,0 +1,86 @@
+"""The one sanitizer: every channel that shows article HTML or text (posts, JSON, Atom, CLI) uses it.
+
+`sanitize` keeps only the post format's tags, attributes and http(s) URLs; `plain_text` turns any
+string (a title, an excerpt) into text with no markup, entities or control characters.
+"""
+
+from __future__ import annotations
+
+import html as htmlcodec
+import re
+
+import nh3
+
+
+def names(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+WEB_SCHEMES = frozenset({"http", "https"})
+TISTORY_SIZES = {"p": "size16", "h2": "size26", "h3": "size23", "h4": "size20"}
+
+ALLOWED_TAGS = names(
+    "p h2 h3 h4 ul ol li b strong i em u table thead tbody tr th td img a br blockquote figure figcaption"
+)
+_ATTRIBUTES = {
+    "*": set(),  # without it nh3 keeps its default generic attributes (title, lang) everywhere
+    "a": {"href"},
+    "img": {"src", "alt"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan"},
+}
+_SIZE_VALUES = {tag: {"data-ke-size": {size}} for tag, size in TISTORY_SIZES.items()}
+_CLEAN_CONTENT = names(
+    "script style iframe svg math form noscript template object textarea select button title"
+)
+
+
+def sanitize(block: str, link_rel: str) -> str:
+    """The one security boundary: only the output's tags, attributes and http(s) URLs survive."""
+    return nh3.clean(
+        block,
+        tags=set(ALLOWED_TAGS),
+        clean_content_tags=set(_CLEAN_CONTENT),
+        attributes=_ATTRIBUTES,
+        tag_attribute_values=_SIZE_VALUES,
+        attribute_filter=_attribute_filter,
+        strip_comments=True,
+        link_rel=link_rel or None,
+        url_schemes=set(WEB_SCHEMES),
+        url_relative="deny",
+    ).strip()
+
+
+def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
+    # colspan="javascript…" is harmless but meaningless; keep only numbers.
+    if attribute in ("colspan", "rowspan"):
+        return value if value.isdigit() else None
+    return value
+
+
+
+# Bidirectional overrides and isolates can make a title read differently from what it holds.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def plain_text(value: str) -> str:
+    """Any string as plain text: tags removed, entities decoded, controls and bidi overrides gone.
+
+    Decoding can reveal markup (`&lt;script&gt;`), so cleaning and decoding repeat until stable, and
+    whatever still looks like a tag is dropped: the result is safe wherever a theme prints it raw.
+    """
+    text = value
+    for _ in range(4):
+        cleaned = htmlcodec.unescape(
+            nh3.clean(text, tags=set(), clean_content_tags={"script", "style"}, strip_comments=True)
+        )
+        if cleaned == text:
+            break
+        text = cleaned
+    text = _TAG_LIKE.sub("", text)
+    text = _BIDI_CONTROLS.sub("", _CONTROLS.sub(" ", text))
+    return " ".join(text.split())
+
+
+_TAG_LIKE = re.compile(r"</?[A-Za-z!/][^>]*>?")
