@@ -29,3 +29,7 @@ class FailedPage:
     url: str
     kind: str  # a named failure kind: layout_changed, http_500, timeout, ...
     reason: str
+    # Where in the crawl it failed: "list" (a list page or feed document), "article" (an article
+    # page or feed entry), "attachment", "normalize", "store". A run whose every list page failed
+    # could not reach its source at all.
+    stage: str = "article"

@@ -54,10 +54,13 @@ class Article:
     embargo_until: datetime | None = None
     aliases: tuple[str, ...] = field(default=())  # other external ids of the same document
     # Where body_html came from: "page" (the article page), "api" (data.go.kr DataContents),
-    # "viewer" (document viewer pages), "hwpx", "pdf", "list" (a list page's full text),
+    # "viewer" (document viewer pages), "hwpx", "hwp", "pdf", "list" (a list page's full text),
     # "feed" (a feed entry), "extracted" (trafilatura). Storage keeps the better body when two
     # channels disagree (see BODY_SOURCE_RANK).
     body_source: str = "page"
+    # The named, dated layout of the site parser that read the page (e.g. "press-admin2-2025");
+    # None where no site parser was involved (feeds, the API).
+    layout: str | None = None
 
     @property
     def subtitle(self) -> str:
@@ -77,6 +80,7 @@ BODY_SOURCE_RANK = {
     "page": 50,
     "viewer": 40,
     "hwpx": 30,
+    "hwp": 25,
     "pdf": 20,
     "list": 15,
     "feed": 10,
@@ -84,7 +88,7 @@ BODY_SOURCE_RANK = {
 }
 
 # Fields that are bookkeeping rather than content: a change in them is not a new revision.
-_NOT_CONTENT = frozenset({"aliases"})
+_NOT_CONTENT = frozenset({"aliases", "layout"})
 
 
 def content_dict(article: Article) -> dict[str, object]:
