@@ -1,14 +1,17 @@
-"""Text out of press-release attachments (HWPX, PDF), under hard limits against bombs and huge files.
+"""Text out of press-release attachments (HWPX, HWP, PDF), under hard limits against bombs and huge files.
 
 Pure functions over bytes: no I/O, no settings. Every failure is a `DocumentError` whose `kind`
-names it (`too_large`, `too_many_entries`, `zip_bomb`, `corrupt_hwpx`, `corrupt_pdf`,
-`encrypted_pdf`, `too_many_pages`, `no_text`), so the crawler can record it as it is.
+names it (`too_large`, `too_slow`, `too_many_entries`, `zip_bomb`, `decompression_bomb`,
+`corrupt_hwpx`, `corrupt_hwp`, `encrypted_hwp`, `corrupt_pdf`, `encrypted_pdf`, `too_many_pages`,
+`not_a_document`, `no_text`), so the crawler can record it as it is. HWP 5 binaries are read by
+crawler.hwp, under the same limits.
 """
 
 from __future__ import annotations
 
 import io
 import re
+import time
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -30,6 +33,9 @@ class DocumentLimits:
     ratio_floor: int = 1 * MiB
     max_pages: int = 300  # PDF pages
     max_chars: int = 2_000_000  # extracted text
+    # Wall-clock budget for one document's extraction, checked between pages, members and
+    # records: a pathological file fails with `too_slow` instead of holding a crawl thread.
+    max_seconds: float = 60.0
     chunk_bytes: int = 64 * 1024  # decompression step; at most this much past a budget is read
 
 
@@ -48,6 +54,22 @@ class DocumentError(Exception):
 
 class TooLarge(DocumentError):
     kind = "too_large"
+
+
+class TooSlow(DocumentError):
+    kind = "too_slow"
+
+
+class DecompressionBomb(DocumentError):
+    """A compressed stream (an HWP section) that expands far beyond its size or budget."""
+
+    kind = "decompression_bomb"
+
+
+class NotADocument(DocumentError):
+    """An HTML page where a file was expected (e.g. a docViewer.do page saved under the file's name)."""
+
+    kind = "not_a_document"
 
 
 class TooManyEntries(DocumentError):
@@ -88,7 +110,7 @@ _SPACE = re.compile(r"[\s\u00a0\u200b\u3000\ufeff]+")
 _SECTION = re.compile(r"^Contents/section(\d+)\.xml$", re.IGNORECASE)
 
 
-def _clean(lines: list[str]) -> list[str]:
+def clean_paragraphs(lines: list[str]) -> list[str]:
     out = []
     for line in lines:
         text = _SPACE.sub(" ", line).strip()
@@ -97,13 +119,33 @@ def _clean(lines: list[str]) -> list[str]:
     return out
 
 
-def _size(n: int) -> str:
+def size_text(n: int) -> str:
     return f"{n / MiB:.1f} MiB" if n >= MiB else f"{n:,} bytes"
 
 
-def _check_input(data: bytes, limits: DocumentLimits) -> None:
+_HTML_START = re.compile(rb"^\s*(?:<!doctype\s+html|<html|<head|<body|<meta|<!--)", re.IGNORECASE)
+
+
+def check_input(data: bytes, limits: DocumentLimits) -> None:
     if len(data) > limits.max_input_bytes:
-        raise TooLarge(f"file is {_size(len(data))}, more than the {_size(limits.max_input_bytes)} limit")
+        raise TooLarge(
+            f"file is {size_text(len(data))}, more than the {size_text(limits.max_input_bytes)} limit"
+        )
+    # korea.kr's 바로보기 link is an HTML viewer page, never the file it names (spec §13.2).
+    if _HTML_START.match(data[:512].lstrip(b"\xef\xbb\xbf")):
+        raise NotADocument("the response is an HTML page, not a document file")
+
+
+class Deadline:
+    """The extraction's wall-clock budget (`DocumentLimits.max_seconds`)."""
+
+    def __init__(self, limits: DocumentLimits) -> None:
+        self.seconds = limits.max_seconds
+        self.ends = time.monotonic() + limits.max_seconds
+
+    def check(self, bytes_read: int = 0) -> None:
+        if time.monotonic() > self.ends:
+            raise TooSlow(f"extraction took more than {self.seconds:g} s", bytes_read=bytes_read)
 
 
 # --- HWPX: a ZIP whose Contents/section*.xml hold hp:p > hp:run > hp:t --------------------------
@@ -122,8 +164,8 @@ def _sections(archive: zipfile.ZipFile, limits: DocumentLimits) -> list[zipfile.
         # the streaming read below enforces the same budgets on the bytes that really come out.
         if info.file_size > limits.max_section_bytes:
             raise ZipBomb(
-                f"{info.filename} declares {_size(info.file_size)} uncompressed, "
-                f"more than the {_size(limits.max_section_bytes)} limit"
+                f"{info.filename} declares {size_text(info.file_size)} uncompressed, "
+                f"more than the {size_text(limits.max_section_bytes)} limit"
             )
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > limits.ratio_floor and ratio > limits.max_ratio:
@@ -131,7 +173,7 @@ def _sections(archive: zipfile.ZipFile, limits: DocumentLimits) -> list[zipfile.
         declared += info.file_size
     if declared > limits.max_total_bytes:
         raise ZipBomb(
-            f"sections declare {_size(declared)} together, more than {_size(limits.max_total_bytes)}"
+            f"sections declare {size_text(declared)} together, more than {size_text(limits.max_total_bytes)}"
         )
     return [info for _, info in sorted(sections, key=lambda pair: pair[0])]
 
@@ -148,8 +190,8 @@ def _read_member(
                 read += len(piece)
                 if read > budget:
                     raise ZipBomb(
-                        f"{info.filename} expands past its {_size(budget)} budget "
-                        f"(stopped after {_size(read)})",
+                        f"{info.filename} expands past its {size_text(budget)} budget "
+                        f"(stopped after {size_text(read)})",
                         bytes_read=already + read,
                     )
                 parts.append(piece)
@@ -198,15 +240,17 @@ def _paragraph_texts(xml: bytes) -> list[str]:
 
 def hwpx_paragraphs(data: bytes, limits: DocumentLimits = DEFAULT_LIMITS) -> list[str]:
     """The paragraphs of an HWPX document, in order, without image placeholders."""
-    _check_input(data, limits)
+    check_input(data, limits)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as exc:
         raise CorruptHwpx(f"not a readable ZIP archive: {exc}") from None
     texts: list[str] = []
     read = 0
+    deadline = Deadline(limits)
     with archive:
         for info in _sections(archive, limits):
+            deadline.check(read)
             budget = min(limits.max_section_bytes, limits.max_total_bytes - read)
             xml = _read_member(archive, info, budget, limits.chunk_bytes, read)
             read += len(xml)
@@ -214,7 +258,7 @@ def hwpx_paragraphs(data: bytes, limits: DocumentLimits = DEFAULT_LIMITS) -> lis
                 texts.extend(_paragraph_texts(xml))
             except etree.XMLSyntaxError as exc:
                 raise CorruptHwpx(f"{info.filename} is not well-formed XML: {exc}", bytes_read=read) from None
-    paragraphs = _clean(texts)
+    paragraphs = clean_paragraphs(texts)
     if not paragraphs:
         raise NoText("the HWPX document has no text", bytes_read=read)
     return paragraphs
@@ -231,7 +275,7 @@ def pdf_paragraphs(data: bytes, limits: DocumentLimits = DEFAULT_LIMITS) -> list
     """
     from pypdf import PdfReader  # heavy; only crawls that reach a PDF pay for it
 
-    _check_input(data, limits)
+    check_input(data, limits)
     if not data.lstrip()[:5] == b"%PDF-":
         raise CorruptPdf("no %PDF- header: not a PDF file")
     # pypdf raises many exception types on malformed input (its own, but also ValueError,
@@ -251,7 +295,9 @@ def pdf_paragraphs(data: bytes, limits: DocumentLimits = DEFAULT_LIMITS) -> list
         raise TooManyPages(f"{count:,} pages, more than {limits.max_pages:,}")
     lines: list[str] = []
     chars = 0
+    deadline = Deadline(limits)
     for number in range(count):
+        deadline.check()
         try:
             text = reader.pages[number].extract_text() or ""
         except Exception as exc:
@@ -260,17 +306,24 @@ def pdf_paragraphs(data: bytes, limits: DocumentLimits = DEFAULT_LIMITS) -> list
         if chars > limits.max_chars:
             raise TooLarge(f"more than {limits.max_chars:,} characters of text")
         lines.extend(text.splitlines())
-    paragraphs = _clean(lines)
+    paragraphs = clean_paragraphs(lines)
     if not paragraphs:
         raise NoText("the PDF has no extractable text (scanned images?)")
     return paragraphs
 
 
-EXTRACTORS = {"hwpx": hwpx_paragraphs, "pdf": pdf_paragraphs}
+def _hwp_paragraphs(data: bytes, limits: DocumentLimits) -> list[str]:
+    # crawler.hwp builds on this module's limits and errors, so it is imported when first needed.
+    from crawler.hwp import hwp_paragraphs
+
+    return hwp_paragraphs(data, limits)
+
+
+EXTRACTORS = {"hwpx": hwpx_paragraphs, "hwp": _hwp_paragraphs, "pdf": pdf_paragraphs}
 
 
 def document_paragraphs(kind: str, data: bytes, limits: DocumentLimits = DEFAULT_LIMITS) -> list[str]:
-    """Paragraphs of an attachment of `kind` ("hwpx" or "pdf")."""
+    """Paragraphs of an attachment of `kind` ("hwpx", "hwp" or "pdf")."""
     try:
         extract = EXTRACTORS[kind]
     except KeyError:

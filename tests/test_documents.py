@@ -15,6 +15,7 @@ from crawler.documents import (
     CorruptPdf,
     DocumentLimits,
     EncryptedPdf,
+    NotADocument,
     NoText,
     TooLarge,
     TooManyEntries,
@@ -204,7 +205,9 @@ def test_encrypted_pdf() -> None:
     [
         (corrupt_pdf(), DEFAULT_LIMITS, CorruptPdf, "unreadable PDF"),
         (build_pdf(TEXT)[:400], DEFAULT_LIMITS, CorruptPdf, "unreadable PDF"),
-        (b"<html>not found</html>", DEFAULT_LIMITS, CorruptPdf, "no %PDF- header"),
+        (b"not found", DEFAULT_LIMITS, CorruptPdf, "no %PDF- header"),
+        # A 바로보기 link answers with the viewer's HTML, not the file (spec §13.2).
+        (b"<html>not found</html>", DEFAULT_LIMITS, NotADocument, "HTML page"),
         (build_pdf(TEXT * 20, lines_per_page=10), DocumentLimits(max_pages=3), TooManyPages, "6 pages"),
         (build_pdf(TEXT * 50), DocumentLimits(max_chars=500), TooLarge, "characters"),
         (build_pdf([]), DEFAULT_LIMITS, NoText, "no extractable text"),
@@ -221,7 +224,7 @@ def test_broken_pdf_fails_with_a_named_kind(
 
 def test_unknown_kind_is_a_programming_error() -> None:
     with pytest.raises(ValueError, match="known"):
-        document_paragraphs("hwp", b"")
+        document_paragraphs("docx", b"")
 
 
 def test_builders_are_deterministic() -> None:
