@@ -23,6 +23,8 @@ class Attachment:
     name: str
     url: str  # absolute
     extension: str  # lower case, no dot ("hwpx", "pdf"); "" when unknown
+    file_id: str | None = None  # korea.kr's fileId: one attachment per fileId
+    viewer_url: str | None = None  # its HTML viewer (바로보기), never fetched as the file
 
 
 @dataclass(frozen=True, slots=True)

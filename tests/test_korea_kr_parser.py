@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from crawler.errors import LayoutChanged, NotAnArticle
+from crawler.errors import CrawlError, LayoutChanged, NotAnArticle
 from crawler.sites.korea_kr import parse_article, parse_list_page
+from crawler.sites.korea_kr_layouts import ALL_LAYOUTS, LAYOUTS, LayoutUnknown
 from crawler.sites.korea_kr_press import viewer_paragraphs
-from domain.article import KST, Article, Attachment, Image, content_dict
+from domain.article import KST, Article, Attachment, Image, content_dict, content_hash
 
 FIXTURES = Path(__file__).parent / "fixtures" / "korea_kr"
 REGENERATE = "python scripts/regenerate_korea_kr_fixtures.py"
@@ -36,8 +38,9 @@ def render(name: str, case: dict[str, Any]) -> Any:
             result = viewer_paragraphs(html)
         else:
             result = content_dict(parse_article(html, case["url"], section=case["section"]))
-    except (LayoutChanged, NotAnArticle) as exc:
-        return {"error": type(exc).__name__, "missing": getattr(exc, "missing", None)}
+    except CrawlError as exc:  # the stored kind, the field and the layout when one was recognised
+        missing, layout = getattr(exc, "missing", None), getattr(exc, "layout", None)
+        return {"error": exc.kind, "missing": missing, "layout": layout}
     return json.loads(json.dumps(result, default=str))  # tuples become lists, dates ISO strings
 
 
@@ -82,8 +85,68 @@ def test_fixtures_cover_the_layouts_the_spec_names() -> None:
         "briefing_no_speaker",  # neither speaker nor ministry on the page: the list has them
         "briefing_speaker_not_in_body",  # the speaker is added to the transcript
         "viewer_page",  # words split over spans
+        # The §13 contract layouts (docs/spec/korea-kr.md §13), written from its selector table.
+        "press_release_admin2",  # admin2.: no .view_title/.variety; 바로보기 = docViewer.do
+        "press_release_www_copy",  # the same newsId on www
+        "briefing_contract",  # .variety .info > span x2; §13.3 attachment link
+        "fact_check_contract",  # .article_head h1, .info span, #container .view_cont
+        "list_contract",  # span.text > strong; an admin2. link
+        "unknown_layout",  # a redesign: an item error of kind `layout`
     }
     assert layouts <= set(fixture_names())
+
+
+def test_every_known_layout_parses_at_least_one_fixture() -> None:
+    seen = set()
+    for name in fixture_names():
+        case = json.loads((FIXTURES / f"{name}.expected.json").read_text(encoding="utf-8"))
+        if case["kind"] == "article":
+            seen.add(case["expected"].get("layout"))
+    assert {layout.name for layout in ALL_LAYOUTS} <= seen
+
+
+def test_layouts_are_tried_contract_first_and_newest_first() -> None:
+    assert [layout.name for layout in LAYOUTS["press"]] == ["admin2-press-2026", "www-2026", "legacy-2019"]
+    assert LAYOUTS["fact"][0].name == "fact-2026" and LAYOUTS["policy"][0].name == "www-2026"
+    for layouts in LAYOUTS.values():
+        dates = [layout.seen for layout in layouts]
+        assert dates == sorted(dates, reverse=True)
+    names = [layout.name for layout in ALL_LAYOUTS]
+    assert len(names) == len(set(names))
+    assert all(re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*-\d{4}", n) for n in names)
+
+
+def _fixture(name: str, section: str, url: str) -> Article:
+    return parse_article((FIXTURES / f"{name}.html").read_text(encoding="utf-8"), url, section=section)
+
+
+def test_admin2_press_release_is_the_www_article_in_another_layout() -> None:
+    admin2 = _fixture(
+        "press_release_admin2", "press", "https://admin2.korea.kr/briefing/pressReleaseView.do?newsId=156782659"
+    )
+    www = _fixture(
+        "press_release_www_copy", "press", "https://www.korea.kr/briefing/pressReleaseView.do?newsId=156782659"
+    )
+    assert (admin2.url, admin2.external_id) == (www.url, www.external_id)
+    assert (admin2.layout, www.layout) == ("admin2-press-2026", "www-2026")
+    # Same content, so storage merges them without a new revision: the layout is bookkeeping.
+    assert content_hash(admin2) == content_hash(www)
+    assert len(admin2.attachments) == 2  # two files, each with its 바로보기 and 내려받기 link
+
+
+def test_a_page_of_no_known_layout_is_a_layout_error_naming_the_url() -> None:
+    url = "https://www.korea.kr/news/policyNewsView.do?newsId=148990001"
+    with pytest.raises(LayoutUnknown) as caught:
+        _fixture("unknown_layout", "policy", url)
+    assert caught.value.kind == "layout" and caught.value.url == url
+    assert url in str(caught.value) and "www-2026" in caught.value.message
+
+
+def test_a_missing_field_names_the_layout_the_page_matched() -> None:
+    with pytest.raises(LayoutChanged) as caught:
+        parse(page(title='<div class="view_title"><h1> </h1></div>'))
+    assert caught.value.kind == "layout_changed"
+    assert caught.value.message == "layout changed: no title found (page of layout www-2026)"
 
 
 # --- building blocks for small pages --------------------------------------------------------
@@ -367,13 +430,15 @@ def test_empty_body_is_a_layout_change() -> None:
     assert caught.value.missing == "body"
 
 
-def test_missing_body_container_is_a_layout_change() -> None:
+def test_missing_body_container_is_a_page_of_no_known_layout() -> None:
     html = (
         "<html><body><div id='container'><h1>제목</h1><div class='info'><span>2026.05.12</span></div>"
         "<p>떠도는 글</p></div></body></html>"
     )
-    with pytest.raises(LayoutChanged, match="no body found"):
+    with pytest.raises(LayoutUnknown, match="none of the policy layouts") as caught:
         parse(html)
+    assert caught.value.kind == "layout" and caught.value.url == URL
+    assert caught.value.tried == ("www-2026", "legacy-2019")
 
 
 def test_viewer_iframe_alone_counts_as_a_body() -> None:
@@ -537,8 +602,54 @@ def test_attachment_pairs_share_one_entry_and_names_come_from_the_icon_text() ->
         '<a class="down" href="/common/download.do?fileId=1">내려받기</a></p></dd></dl></div>'
     )
     assert parse(page(article_head=box)).attachments == (
-        Attachment("계획.PDF", "https://www.korea.kr/common/download.do?fileId=1", "pdf"),
+        Attachment("계획.PDF", "https://www.korea.kr/common/download.do?fileId=1", "pdf", "1"),
     )
+
+
+def test_viewer_and_download_links_of_one_file_id_are_one_attachment() -> None:
+    # Today's pages (spec §13.2): 바로보기 opens the HTML viewer, 내려받기 the file.
+    box = (
+        '<div class="filedown"><dl><dt>첨부파일</dt><dd>'
+        '<p><span><img src="/i.png" alt="첨부파일"> 계획(조간).hwpx</span>'
+        '<a class="view" href="/common/docViewer.do?fileId=7&amp;tblKey=GMN">바로보기</a>'
+        '<a class="down" href="/common/download.do?tblKey=GMN&amp;fileId=7">내려받기</a></p>'
+        '<p><span><img src="/i.png" alt="PDF파일"> 계획(조간).pdf</span>'
+        '<a class="down" href="/common/download.do?fileId=8&amp;tblKey=GMN">내려받기</a>'
+        '<a class="view" href="/common/docViewer.do?fileId=8&amp;tblKey=GMN">바로보기</a></p>'
+        "</dd></dl></div>"
+    )
+    assert parse(page(article_head=box)).attachments == (
+        Attachment(
+            "계획(조간).hwpx", "https://www.korea.kr/common/download.do?tblKey=GMN&fileId=7", "hwpx", "7",
+            "https://www.korea.kr/common/docViewer.do?fileId=7&tblKey=GMN",
+        ),
+        Attachment(
+            "계획(조간).pdf", "https://www.korea.kr/common/download.do?fileId=8&tblKey=GMN", "pdf", "8",
+            "https://www.korea.kr/common/docViewer.do?fileId=8&tblKey=GMN",
+        ),
+    )  # fmt: skip
+
+
+def test_a_viewer_link_alone_never_becomes_the_file_url() -> None:
+    box = (
+        '<div class="filedown"><p><span>계획.pdf</span>'
+        '<a class="view" href="https://admin2.korea.kr/common/docViewer.do?fileId=9">바로보기</a></p></div>'
+    )
+    (attachment,) = parse(page(article_head=box)).attachments
+    assert attachment.url == "https://www.korea.kr/common/download.do?fileId=9"
+    assert attachment.viewer_url == "https://admin2.korea.kr/common/docViewer.do?fileId=9"
+    assert (attachment.name, attachment.extension, attachment.file_id) == ("계획.pdf", "pdf", "9")
+
+
+def test_briefing_attachments_by_the_contract_selector() -> None:
+    # §13.3: .article_head .filedown > dl > dd > p > span:first-child > a, the name as link text.
+    box = (
+        '<div class="filedown"><dl><dt>첨부파일</dt><dd><p><span><a href="/common/download.do?fileId=55">'
+        "브리핑 자료.pdf</a></span></p></dd></dl></div>"
+    )
+    article = parse(page(article_head=box), section="briefing")
+    got = [(a.name, a.file_id, a.viewer_url) for a in article.attachments]
+    assert got == [("브리핑 자료.pdf", "55", None)]
 
 
 @pytest.mark.parametrize(
@@ -596,5 +707,5 @@ def test_xml_declaration_with_encoding_is_accepted() -> None:
 
 
 def test_empty_document() -> None:
-    with pytest.raises(LayoutChanged, match="title"):
+    with pytest.raises(LayoutUnknown):
         parse("")

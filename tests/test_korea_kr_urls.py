@@ -68,6 +68,20 @@ REPLICA = "http://127.0.0.1:8123"
             "https://admin.korea.kr/news/pressReleaseView.do?newsId=156758855&pWise=mSub&pWiseSub=C8",
             "https://www.korea.kr/news/pressReleaseView.do?newsId=156758855",
         ),
+        # admin2. serves the press-release layout without .view_title (spec §13.1): an alias too,
+        # as is any other *.korea.kr host serving a view page.
+        (
+            "https://admin2.korea.kr/briefing/pressReleaseView.do?newsId=156782659",
+            "https://www.korea.kr/briefing/pressReleaseView.do?newsId=156782659",
+        ),
+        (
+            "http://admin2.korea.kr/briefing/pressReleaseView.do?pWise=sub&newsId=156782659&pageIndex=2",
+            "https://www.korea.kr/briefing/pressReleaseView.do?newsId=156782659",
+        ),
+        (
+            "https://news3.korea.kr/news/policyNewsView.do?newsId=148910717",
+            POLICY,
+        ),
         (
             "https://m.korea.kr/news/policyBriefingView.do?newsId=156706663&pWise=mSub&pWiseSub=C2",
             "https://www.korea.kr/news/policyBriefingView.do?newsId=156706663",
@@ -104,6 +118,8 @@ def test_canonical_url(url: str, expected: str) -> None:
         "https://www.korea.kr/etc/noticeView.do?newsId=132038885",  # a notice, not an article
         "https://www.korea.kr/archive/expDocView.do?docId=40456",  # docId, not newsId
         "https://gonggam.korea.kr/newsContentView.es?news_id=0a1b2c3d-0000-4000-8000-000000000000",
+        "https://gonggam.korea.kr/news/policyNewsView.do?newsId=148910717",  # another CMS
+        "https://admin2.korea.kr/common/docViewer.do?fileId=198765001",  # a viewer, not an article
         "https://example.com/news/policyNewsView.do?newsId=148910717",
         "https://notkorea.kr/news/policyNewsView.do?newsId=148910717",
         "https://www.korea.kr/news/policyNewsView.do",
@@ -203,7 +219,12 @@ def test_any_alias_form_canonicalises_to_one_url(
         ("korea.kr.", True),
         ("admin.korea.kr", True),
         ("www2.korea.kr", True),
+        # Any *.korea.kr host serving a view page is an alias (spec §13.1), not a fixed list.
+        ("admin2.korea.kr", True),
+        ("ADMIN3.korea.kr", True),
         ("gonggam.korea.kr", False),
+        ("x..korea.kr", False),
+        ("-bad.korea.kr", False),
         ("korea.kr.example.com", False),
         ("", False),
         (None, False),

@@ -10,7 +10,7 @@ from datetime import date, datetime, time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from crawler.errors import LayoutChanged, NotAnArticle
+from crawler.errors import NotAnArticle
 from crawler.sites.html import (
     Document,
     Element,
@@ -30,6 +30,16 @@ from crawler.sites.html import (
     text_of,
     unescape_twice,
 )
+from crawler.sites.korea_kr_layouts import (
+    INFO_FALLBACKS,
+    MINISTRY_FALLBACKS,
+    TITLE_FALLBACKS,
+    FieldMissing,
+    Layout,
+    LayoutUnknown,
+    detect,
+    selectors,
+)
 from crawler.sites.korea_kr_press import contact_of, embargo_until, with_speaker
 from crawler.sites.korea_kr_urls import (
     ALIAS_HOSTS,
@@ -39,9 +49,12 @@ from crawler.sites.korea_kr_urls import (
     ListPage,
     Section,
     canonical_url,
+    download_url,
     echo_matches,
     fetch_url,
+    file_id_of,
     is_alias_host,
+    is_viewer_url,
     list_form_data,
     news_id,
     parse_list_page,
@@ -60,6 +73,7 @@ __all__ = [
     "canonical_url",
     "echo_matches",
     "fetch_url",
+    "LayoutUnknown",
     "is_alias_host",
     "list_form_data",
     "news_id",
@@ -70,13 +84,8 @@ __all__ = [
 
 SOURCE = "korea_kr"
 
-# Selectors are ordered fallback lists, current layout first.
-TITLE = ("div.view_title h1", "#container h1", ".article_head h1", "h2.page_title strong")
-SUBTITLES = ("div.article_head > h2:not(.page_title)", ".article_head h2:not(.page_title)")
-INFO = (".article_head .info", ".variety .info", "div.info")
-MINISTRY_LINK = (".article_head .info a.gotosite", "a.gotosite")  # never `.ministry`: footer chrome
+# Field selectors come from the page's layout (korea_kr_layouts), its own first, then fallbacks.
 TOOLTIP = "i.tooltip"  # "부처별 뉴스 이동" inside the ministry link
-BODY = (".article_body .view_cont", "div.view_cont", "#viewCont", ".article_body")
 BODY_IMAGES = ("span.imageSpan img", "img")
 ATTACHMENT_BOXES = "div.filedown, div.file_down"  # both spellings are in use
 # Widest last; never the whole page, whose footer may carry the site's own KOGL badge.
@@ -143,8 +152,8 @@ def _first(doc: Document, selectors: tuple[str, ...]) -> Element | None:
     return found[0] if found else None
 
 
-def _title(doc: Document) -> str:
-    for element in doc.first(TITLE):
+def _title(doc: Document, layout: Layout) -> str:
+    for element in doc.first(selectors(layout.title, TITLE_FALLBACKS)):
         if title := text_of(element):
             return title
     og = _ld_text(doc.meta.get("og:title"))
@@ -154,12 +163,20 @@ def _title(doc: Document) -> str:
     return title or _ld_text(_ld_article(doc).get("headline"))
 
 
-def _subtitles(doc: Document) -> tuple[str, ...]:
-    return tuple(t for t in (text_of(h) for h in doc.first(SUBTITLES)) if t)
+def _subtitles(doc: Document, layout: Layout) -> tuple[str, ...]:
+    return tuple(t for t in (text_of(h) for h in doc.first(layout.subtitles)) if t)
 
 
-def _page_date(doc: Document) -> date | None:
-    for info in (found[0] for selector in INFO if (found := doc.css(selector))):
+def _info(layout: Layout) -> tuple[str, ...]:
+    return selectors(layout.info, INFO_FALLBACKS)
+
+
+def _ministry_link(doc: Document, layout: Layout) -> Element | None:
+    return _first(doc, selectors(layout.ministry_link, MINISTRY_FALLBACKS))
+
+
+def _page_date(doc: Document, layout: Layout) -> date | None:
+    for info in (found[0] for selector in _info(layout) if (found := doc.css(selector))):
         for span in css(info, "span"):
             if is_date(text := text_of(span)):
                 return find_date(text)
@@ -175,37 +192,37 @@ def _stamps(doc: Document) -> Iterator[datetime]:
             yield stamp.astimezone(KST) if stamp.tzinfo else stamp.replace(tzinfo=KST)
 
 
-def _published_at(doc: Document) -> datetime | None:
+def _published_at(doc: Document, layout: Layout) -> datetime | None:
     # The page shows only a date; a machine timestamp lends its time when it names the same day.
-    day = _page_date(doc)
+    day = _page_date(doc, layout)
     for stamp in _stamps(doc):
         if day is None or stamp.date() == day:
             return stamp
     return datetime.combine(day, time(0, 0), tzinfo=KST) if day else None
 
 
-def _ministry(doc: Document, section: str) -> str | None:
-    link = _first(doc, MINISTRY_LINK)
+def _ministry(doc: Document, layout: Layout, section: str) -> str | None:
+    link = _ministry_link(doc, layout)
     if link is not None:
         return text_of(link, exclude=css(link, TOOLTIP)) or None
     # Older pages have no link, only "2019.03.05 국토교통부" (on briefings the speaker stands there).
-    info = _first(doc, INFO)
+    info = _first(doc, _info(layout))
     if info is None or section in BRIEFING_SECTIONS:
         return None
     rest = strip_date(text_of(info))
     return rest if 0 < len(rest) <= MAX_MINISTRY else None
 
 
-def _rep_code(doc: Document) -> str | None:
-    link = _first(doc, MINISTRY_LINK)
+def _rep_code(doc: Document, layout: Layout) -> str | None:
+    link = _ministry_link(doc, layout)
     if link is None:
         return None
     return parse_qs(urlsplit(link.get("href", "")).query).get("repCode", [""])[0].strip() or None
 
 
-def _speaker(doc: Document) -> str | None:
+def _speaker(doc: Document, layout: Layout) -> str | None:
     """Briefings: what div.info says besides the date and the ministry link."""
-    info = _first(doc, INFO)
+    info = _first(doc, _info(layout))
     if info is None:
         return None
     ministry = [e for e in css(info, "span, a") if "gotosite" in e.get("class", "") or css(e, "a.gotosite")]
@@ -254,14 +271,39 @@ def _attachment_name(link: Element) -> str:
     return collapse(ACTION_WORDS.sub("", text_of(row, exclude=actions)))
 
 
+@dataclass(slots=True)
+class _File:
+    name: str = ""
+    url: str = ""  # the file itself (download.do); "" while only its viewer was seen
+    viewer_url: str | None = None
+
+
 def _attachments(doc: Document, base: str) -> tuple[Attachment, ...]:
-    names: dict[str, str] = {}
+    """One attachment per fileId (spec §13.2): 내려받기 (download.do) is the file, 바로보기
+    (docViewer.do) an HTML page kept as its viewer URL; links without a fileId count by URL."""
+    files: dict[str, _File] = {}
     for link in (a for box in doc.css(ATTACHMENT_BOXES) for a in css(box, "a[href]")):
         href = link.get("href", "").strip()
-        if href and not href.startswith(("#", "javascript:")):
-            url = absolute(href, base)
-            names[url] = names.get(url) or _attachment_name(link)  # 바로보기/내려받기 share one href
-    return tuple(Attachment(name, url, _extension(name)) for url, name in names.items())
+        if not href or href.startswith(("#", "javascript:")):
+            continue
+        url = absolute(href, base)
+        file_id = file_id_of(url)
+        entry = files.setdefault(f"id:{file_id}" if file_id else f"url:{url}", _File())
+        if is_viewer_url(url):
+            entry.viewer_url = entry.viewer_url or url
+        elif not entry.url:
+            entry.url = url
+        entry.name = entry.name or _attachment_name(link)
+    out = []
+    for key, entry in files.items():
+        file_id = key.removeprefix("id:") if key.startswith("id:") else None
+        url = entry.url
+        if not url and file_id is not None:
+            # Only the viewer is linked: the file of a fileId is download.do?fileId=N (§13.3).
+            url = download_url(file_id)
+        if url:
+            out.append(Attachment(entry.name, url, _extension(entry.name), file_id, entry.viewer_url))
+    return tuple(out)
 
 
 def _extension(name: str) -> str:
@@ -293,8 +335,8 @@ class _Body:
     contact: str | None
 
 
-def _body(doc: Document, base: str) -> _Body | None:
-    container = _first(doc, BODY)
+def _body(doc: Document, layout: Layout, base: str) -> _Body | None:
+    container = _first(doc, layout.body)
     if container is None:
         return None
     root = deepcopy(container)  # cleaning mutates; other fields still read the untouched document
@@ -330,15 +372,17 @@ def parse_article(html: str, url: str, *, section: str = "policy") -> Article:
     """Parse one korea.kr view page; raises LayoutChanged naming the first empty required field."""
     doc = Document.parse(html, url)
     canonical = _article_url(doc, url)
-    title = _title(doc)
+    layout = detect(doc, section, url)
+    title = _title(doc, layout)
     if not title:
-        raise LayoutChanged(url, "title")
-    published_at = _published_at(doc)
+        raise FieldMissing(url, "title", layout.name)
+    published_at = _published_at(doc, layout)
     if published_at is None:
-        raise LayoutChanged(url, "date")
-    body = _body(doc, canonical)  # images and attachments resolve on korea.kr, whoever served the page
+        raise FieldMissing(url, "date", layout.name)
+    # Images and attachments resolve on korea.kr, whoever served the page.
+    body = _body(doc, layout, canonical)
     if body is None:
-        raise LayoutChanged(url, "body")
+        raise FieldMissing(url, "body", layout.name)
     license_type, text_only = _licence(doc)
     attachments = _attachments(doc, canonical)
     article = Article(
@@ -349,9 +393,9 @@ def parse_article(html: str, url: str, *, section: str = "policy") -> Article:
         title=title,
         published_at=published_at,
         body_html=body.html,
-        subtitles=_subtitles(doc),
-        ministry=_ministry(doc, section),
-        rep_code=_rep_code(doc),
+        subtitles=_subtitles(doc, layout),
+        ministry=_ministry(doc, layout, section),
+        rep_code=_rep_code(doc, layout),
         tags=_tags(doc),
         images=body.images,
         attachments=attachments,
@@ -360,6 +404,7 @@ def parse_article(html: str, url: str, *, section: str = "policy") -> Article:
         contact=body.contact,
         author=_author(doc),
         embargo_until=embargo_until(a.name for a in attachments),
+        layout=layout.name,
     )
     # Briefings: the speaker is a field and stays visible in the transcript.
-    return with_speaker(article, _speaker(doc)) if section in BRIEFING_SECTIONS else article
+    return with_speaker(article, _speaker(doc, layout)) if section in BRIEFING_SECTIONS else article

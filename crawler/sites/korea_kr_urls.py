@@ -25,8 +25,15 @@ from crawler.sites.html import (
 
 CANONICAL_ORIGIN = "https://www.korea.kr"
 
-# Every host seen serving or linking korea.kr articles; all serve the same paths and newsIds.
-ALIAS_HOSTS = frozenset({"www.korea.kr", "m.korea.kr", "korea.kr", "admin.korea.kr", "www2.korea.kr"})
+# Hosts seen serving or linking korea.kr articles; all serve the same paths and newsIds. Not a
+# closed list: any *.korea.kr host serving a *View.do?newsId= path is an alias of www
+# (docs/spec/korea-kr.md §13.1, e.g. admin2.korea.kr), except the hosts of other CMSs below.
+ALIAS_HOSTS = frozenset(
+    {"www.korea.kr", "m.korea.kr", "korea.kr", "admin.korea.kr", "admin2.korea.kr", "www2.korea.kr"}
+)
+# K-공감 runs a different CMS (`/newsContentView.es?news_id=<UUID>`, spec §1.1): never an alias.
+OTHER_CMS_HOSTS = frozenset({"gonggam.korea.kr"})
+_SUBDOMAIN = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+korea\.kr")
 
 # Article views live under these prefixes; /etc/ (notices) and /archive/ (docId) are not articles.
 _VIEW_PATH = re.compile(r"/(?:news|briefing|multi)/[A-Za-z]+View\.do")
@@ -63,7 +70,10 @@ def _host(host: str | None) -> str:
 
 def is_alias_host(host: str | None) -> bool:
     """True for every host name that serves korea.kr articles (www itself included)."""
-    return _host(host) in ALIAS_HOSTS
+    name = _host(host)
+    if name in OTHER_CMS_HOSTS:
+        return False
+    return name in ALIAS_HOSTS or bool(_SUBDOMAIN.fullmatch(name))
 
 
 def canonical_url(url: str, base: str | None = None) -> str | None:
@@ -124,6 +134,36 @@ def site_url(url: str, base_url: str) -> str:
     return urlunsplit((base.scheme, base.netloc, path, parts.query, ""))
 
 
+# Attachments (spec §13.2): 내려받기 is /common/download.do?fileId=N (the file), 바로보기
+# /common/docViewer.do?fileId=N (an HTML page that must never be parsed as the file it names).
+DOWNLOAD_PATH = "/common/download.do"
+_VIEWER_PAGE = re.compile(r"/(?:[\w.-]+/)*docViewer\.do", re.IGNORECASE)
+_FILE_ID = re.compile(r"\d{1,20}")
+
+
+def file_id_of(url: str) -> str | None:
+    """The fileId an attachment link names (by name: parameter order varies), or None."""
+    try:
+        values = parse_qs(urlsplit(url.strip()).query).get("fileId", [])
+    except ValueError:
+        return None
+    value = values[0].strip() if values else ""
+    return value if _FILE_ID.fullmatch(value) else None
+
+
+def is_viewer_url(url: str) -> bool:
+    """A 바로보기 link: the document viewer's HTML page, not a file."""
+    try:
+        path = _PATH_PARAMS.sub("", urlsplit(url.strip()).path)
+    except ValueError:
+        return False
+    return bool(_VIEWER_PAGE.fullmatch(path))
+
+
+def download_url(file_id: str) -> str:
+    return f"{CANONICAL_ORIGIN}{DOWNLOAD_PATH}?fileId={file_id}"
+
+
 def section_of(url: str) -> str | None:
     """The SECTIONS key whose view page `url` opens (`/news/` and `/briefing/` alike)."""
     canonical = canonical_url(url)
@@ -136,7 +176,7 @@ def section_of(url: str) -> str | None:
 # List pages: selectors are ordered fallback lists where a layout change has been seen.
 LIST_SCOPE = "div.list_type"  # sidebars elsewhere on the page link other newsIds
 LIST_ROWS = "li, tbody tr"
-LIST_TITLE = ("strong", "span.text", ".title")
+LIST_TITLE = ("span.text > strong", "strong", "span.text", ".title")  # §13 contract first
 LIST_LEAD = "span.lead"
 LIST_SOURCE_PARTS = "span.source > span"
 LIST_SOURCE = "span.source"
