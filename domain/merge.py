@@ -51,7 +51,7 @@ from domain.article import BODY_SOURCE_RANK, KST, Article
 # Authority over metadata (title, dates, names): the site's own pages are what readers see.
 METADATA_RANK = {"page": 2, "api": 1}
 # Bodies the HTML crawl brings: whichever of them, the title, date and names came from the page.
-SITE_BODIES = frozenset({"page", "viewer", "hwpx", "pdf", "list"})
+SITE_BODIES = frozenset({"page", "viewer", "hwpx", "hwp", "pdf", "list"})
 PAGE_ONLY_FIELDS = ("rep_code", "tags", "images", "author", "speaker")
 _IDENTITY = frozenset({"source", "external_id", "aliases", "body_html", "body_source"})
 _LICENCE = frozenset({"license_type", "license_text_only"})

@@ -50,7 +50,9 @@ def test_the_room_never_changes_policy_news_and_is_deterministic() -> None:
 
 def test_every_variation_is_on_some_item() -> None:
     site = build_site(articles=1, start=START, days=5, press=12, briefings=6, facts=8)
-    assert {p.body_source for p in site.press} == {"viewer", "hwpx", "pdf", "page"}
+    assert {p.body_source for p in site.press} == {"viewer", "hwpx", "hwp", "pdf", "page"}
+    assert any([a.extension for a in p.attachments] == ["hwp"] for p in site.press)  # HWP only
+    assert {p.host for p in site.press} == {"www", "admin2"}
     assert {p.viewer for p in site.press} == {"pages", "missing", "placeholder"}
     assert {p.embargo_until.hour for p in site.press if p.embargo_until} == {6, 12}
     assert any(not p.embargo_until for p in site.press) and any(p.license_type == 4 for p in site.press)
@@ -143,3 +145,45 @@ def test_room_pages_answer_conditional_gets_and_old_paths(replica: Replica, clie
     changed = replica.mutate(fact["news_id"], title="정정된 제목")
     assert changed["etag"] != fact["etag"]
     assert "정정된 제목" in client.get("/briefing/actuallyView.do", params={"newsId": fact["news_id"]}).text
+
+
+def test_hwp_downloads_and_their_faults(replica: Replica, client: httpx.Client) -> None:
+    press = next(p for p in replica.section_truth("press") if [a[2] for a in p["attachments"]] == ["hwp"])
+    assert press["body_source"] == "hwp" and press["viewer"] == "missing"
+    referer = {"Referer": press["canonical_url"]}
+    ok = client.get(path(press["attachments"][0][1]), headers=referer)
+    assert ok.status_code == 200 and ok.headers["content-type"] == "application/x-hwp"
+    assert document_paragraphs("hwp", ok.content) == [*press["body_paragraphs"], f"문의 : {press['contact']}"]
+    replica.document_fault(press["news_id"], hwp="bomb")
+    bomb = client.get(path(press["attachments"][0][1]), headers=referer)
+    assert bomb.content.startswith(bytes.fromhex("D0CF11E0A1B11AE1")) and len(bomb.content) < 1024 * 1024
+
+
+def test_viewer_links_are_html_pages_of_their_own(replica: Replica, client: httpx.Client) -> None:
+    press = next(p for p in replica.section_truth("press") if p["host"] == "www" and p["attachments"])
+    page = client.get("/briefing/pressReleaseView.do", params={"newsId": press["news_id"]}).text
+    file_id = press["attachments"][0][1].split("fileId=")[1].split("&")[0]
+    assert f'href="/common/docViewer.do?fileId={file_id}&amp;tblKey=GMN"' in page  # 바로보기
+    assert f'href="/common/download.do?fileId={file_id}&amp;tblKey=GMN"' in page  # 내려받기
+    viewer = client.get("/common/docViewer.do", params={"fileId": file_id, "tblKey": "GMN"})
+    assert viewer.status_code == 200 and viewer.text.startswith("<!DOCTYPE html>")
+    assert any(r["path"] == "/common/docViewer.do" for r in replica.requests())  # counted
+    assert client.get("/common/docViewer.do", params={"fileId": "1"}).status_code == 404
+
+
+def test_admin2_press_releases_are_served_in_their_layout_and_linked_so(
+    replica: Replica, client: httpx.Client
+) -> None:
+    press = next(p for p in replica.section_truth("press") if p["host"] == "admin2")
+    page = client.get("/briefing/pressReleaseView.do", params={"newsId": press["news_id"]}).text
+    assert 'class="view_title"' not in page and 'class="variety"' not in page
+    assert f"<h1>{press['title']}</h1>" in page.replace("&quot;", '"')
+    listing = client.get("/briefing/pressReleaseList.do").text
+    assert f"https://admin2.korea.kr/briefing/pressReleaseView.do?newsId={press['news_id']}" in listing
+    moved = replica.room_host(press["news_id"], "www")
+    assert moved["host"] == "www" and moved["etag"] != press["etag"]
+    assert 'class="view_title"' in client.get(
+        "/briefing/pressReleaseView.do", params={"newsId": press["news_id"]}
+    ).text
+    with pytest.raises(ReplicaError, match="unknown host"):
+        replica.room_host(press["news_id"], "gonggam")

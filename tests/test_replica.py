@@ -217,9 +217,12 @@ def test_article_page_has_the_spec_selectors(replica: Replica, client: httpx.Cli
     assert [e.css("img[alt='첨부파일']").xpath("following-sibling::text()").get() for e in entries] == \
            [name for name, _url, _extension in truth["attachments"]]
     for entry, (_name, url, _extension) in zip(entries, truth["attachments"], strict=True):
-        hrefs = {entry.css("a.view::attr(href)").get(), entry.css("a.down::attr(href)").get(),
-                 *entry.css("a::attr(href)").getall()}
-        assert hrefs == {url.removeprefix("https://www.korea.kr")}
+        # Spec §13.2: the name and 내려받기 link the file, 바로보기 the viewer page of the same fileId.
+        download = url.removeprefix("https://www.korea.kr")
+        viewer = download.replace("/common/download.do?", "/common/docViewer.do?")
+        assert {entry.css("span > a::attr(href)").get(), entry.css("a.down::attr(href)").get()} == {download}
+        assert entry.css("a.view::attr(href)").get() == viewer
+        assert set(entry.css("a::attr(href)").getall()) == {download, viewer}
 
     footer = page.css("div.article_footer").xpath("string()").get("")
     assert "텍스트에 한하여 공공누리 제1유형(출처표시)의 조건" in footer

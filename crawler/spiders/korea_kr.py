@@ -1,9 +1,11 @@
 """Scrapy spider for korea.kr: list pages by POST form for a date window, then article pages.
 
 Policy news and briefings carry their text in the page. Press releases and fact-checks are
-iframe shells (spec §5.3): the body comes from the document viewer's converted pages, else the
-HWPX attachment, else the PDF, the first that yields real text; a fact-check takes the full text
-its list row prints. An article with no body from any of them is a `no_body` crawl error naming
+iframe shells (docs/spec/korea-kr.md §5.3): the body comes from the document viewer's converted
+pages, else the HWPX attachment, else the HWP 5 binary, else the PDF, the first that yields real
+text; a fact-check takes the full text its list row prints. Only `download.do` files are
+downloaded: a 바로보기 link is an HTML viewer page (§13.2) and is never requested as a document.
+An article with no body from any of them is a `no_body` crawl error naming
 what was tried, never half stored. Pages stored before are fetched conditionally
 (If-None-Match / If-Modified-Since): a 304 is an unchanged article, not parsed again.
 """
@@ -38,7 +40,7 @@ from crawler.sites.korea_kr_press import (
     viewer_ref,
     with_speaker,
 )
-from crawler.sites.korea_kr_urls import site_url
+from crawler.sites.korea_kr_urls import is_viewer_url, site_url
 from crawler.spiders.failures import failure_kind
 from domain.article import Article
 
@@ -49,6 +51,8 @@ MAX_VIEWER_PAGES = 200  # a viewer that never answers 404 must not either
 DEFAULT_ATTACHMENT_MAXSIZE = 20 * 1024 * 1024
 # Sections whose body lives behind the viewer iframe and in the attachments.
 DOCUMENT_SECTIONS = frozenset({"press", "fact"})
+# Attachment kinds that can carry a body, best first (BODY_SOURCE_RANK in domain/article.py).
+DOCUMENT_KINDS = ("hwpx", "hwp", "pdf")
 # A fact-check's body is its list row's text, which the view page's validators do not cover:
 # its page is always fetched in full.
 UNCONDITIONAL_SECTIONS = frozenset({"fact"})
@@ -56,7 +60,7 @@ UNCONDITIONAL_SECTIONS = frozenset({"fact"})
 
 @dataclass(frozen=True, slots=True)
 class BodyStep:
-    kind: str  # "viewer", "hwpx" or "pdf": also the body_source it yields
+    kind: str  # "viewer", "hwpx", "hwp" or "pdf": also the body_source it yields
     url: str = ""  # the attachment (canonical korea.kr URL)
     viewer: ViewerRef | None = None
 
@@ -77,12 +81,14 @@ class BodyJob:
 
 
 def body_steps(article: Article) -> tuple[BodyStep, ...]:
-    """Viewer, then HWPX, then PDF: the order in which a body is looked for."""
+    """Viewer, then HWPX, then HWP, then PDF: the order in which a body is looked for."""
     steps = []
     if (ref := viewer_ref(article.body_html)) is not None:
         steps.append(BodyStep("viewer", viewer=ref))
-    for kind in ("hwpx", "pdf"):
-        attachment = next((a for a in article.attachments if a.extension == kind), None)
+    # A viewer page (docViewer.do) is HTML whatever file it names: never a document to parse.
+    files = [a for a in article.attachments if not is_viewer_url(a.url)]
+    for kind in DOCUMENT_KINDS:
+        attachment = next((a for a in files if a.extension == kind), None)
         if attachment is not None:
             steps.append(BodyStep(kind, url=attachment.url))
     return tuple(steps)
@@ -151,7 +157,9 @@ class KoreaKrSpider(scrapy.Spider):
     def parse_form(self, response: Response) -> Iterator[Request | FailedPage]:
         page = korea_kr.parse_list_page(response.text, response.url)
         if not page.form_fields:
-            yield FailedPage(response.url, "layout_changed", "layout changed: list page has no form#mainForm")
+            yield FailedPage(
+                response.url, "layout_changed", "layout changed: list page has no form#mainForm", stage="list"
+            )
             return
         yield self._list_request(page, 1)
 
@@ -176,6 +184,7 @@ class KoreaKrSpider(scrapy.Spider):
                 f"{response.url}#pageIndex={index}",
                 "list_mismatch",
                 f"list page {index} did not echo the requested page and dates; paging stopped",
+                stage="list",
             )
             return
         if page.is_empty:
@@ -283,13 +292,13 @@ class KoreaKrSpider(scrapy.Spider):
 
     def list_failed(self, failure: Failure) -> Iterator[FailedPage]:
         kind, reason = failure_kind(failure)
-        yield FailedPage(failure.request.url, kind, f"list page: {reason}")  # type: ignore[attr-defined]
+        yield FailedPage(failure.request.url, kind, f"list page: {reason}", stage="list")  # type: ignore[attr-defined]
 
     # --- bodies of press releases and fact-checks --------------------------------------------------
 
     def _next_step(self, job: BodyJob) -> Iterator[Request | FailedPage]:
         if not job.steps:
-            tried = "; ".join(job.tried) or "no viewer iframe and no HWPX or PDF attachment"
+            tried = "; ".join(job.tried) or "no viewer iframe and no HWPX, HWP or PDF attachment"
             yield FailedPage(job.article.url, "no_body", f"no body in any channel: {tried}")
             return
         step, job = job.steps[0], replace(job, steps=job.steps[1:])
@@ -313,8 +322,9 @@ class KoreaKrSpider(scrapy.Spider):
 
     def _document_request(self, job: BodyJob, step: BodyStep) -> Request:
         # /common/download.do hangs for requests without the page's session cookie and Referer
-        # (spec §8): the cookie jar is shared with the page, the Referer is set, and a hard
-        # deadline and size cap bound every download. No retries: the next channel is the retry.
+        # (docs/spec/korea-kr.md §8): the cookie jar is shared with the page, the Referer is set,
+        # and a hard deadline and size cap bound every download. No retries: the next channel is
+        # the retry.
         return Request(
             site_url(step.url, self.base_url),
             callback=self.parse_document,

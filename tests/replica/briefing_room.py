@@ -42,7 +42,10 @@ class RoomItem:
 
     `body_paragraphs` are the body's texts in order, without the contact line (see `contact`);
     `body_source` is where a correct crawler finds them: "viewer" (converted pages), "hwpx",
-    "pdf", "page" (inline in the page) or "list" (the fact-check list's full text).
+    "hwp" (an HWP 5 binary), "pdf", "page" (inline in the page) or "list" (the fact-check list's
+    full text). `host` is where the site serves the page: "www", or "admin2" (a press release in
+    the layout admin2.korea.kr serves, no .view_title/.variety, and linked from the list with
+    that host; spec §13.1).
     """
 
     news_id: str
@@ -73,6 +76,7 @@ class RoomItem:
     list_lines: tuple[str, ...] = ()  # fact-checks: the list row's text, whole or a preview
     pinned: bool = False
     modified_at: datetime | None = None
+    host: str = "www"
 
     @property
     def canonical_url(self) -> str:
@@ -180,12 +184,18 @@ def _press(rng: random.Random, i: int, news_id: str, published_at: datetime) -> 
     stem = f"{tag}{w.topic} {w.plan}({rng.choice(w.ministry.departments)})"
     variant = i % 4
     kinds = ["hwpx", "pdf"] if variant != 2 else ["pdf"]
+    viewer, pages, source = {0: ("pages", 2, "viewer"), 1: ("missing", 0, "hwpx"),
+                             2: ("placeholder", 1, "pdf"), 3: ("pages", 3, "viewer")}[variant]
+    # HWP 5 binaries (about a fifth of real attachments, spec §13): one release has nothing else,
+    # one pairs it with a PDF; without viewer text both take the HWP's (HWPX > HWP > PDF).
+    if i == 5:
+        kinds, source = ["hwp"], "hwp"
+    elif i == 9:
+        kinds, source = ["hwp", "pdf"], "hwp"
     names = [f"{stem}.{k}" for k in kinds] + (["사진 1.jpg"] if variant == 3 else [])
     attachments = tuple(
         ReplicaAttachment(name, download_url(PRESS_FIRST_FILE + i * 10 + k), name.rsplit(".")[-1])
         for k, name in enumerate(names))
-    viewer, pages, source = {0: ("pages", 2, "viewer"), 1: ("missing", 0, "hwpx"),
-                             2: ("placeholder", 1, "pdf"), 3: ("pages", 3, "viewer")}[variant]
     inline = i == 6  # one release in the older layout: text in the page, no iframe
     if inline:
         viewer, pages, source = "missing", 0, "page"
@@ -195,6 +205,7 @@ def _press(rng: random.Random, i: int, news_id: str, published_at: datetime) -> 
         contact=_contact(rng, w), body_source=source, attachments=attachments, viewer=viewer,
         viewer_pages=pages, inline=inline, embargo_until=embargo,
         license_type=4 if i % 7 == 5 else 1, license_text_only=i % 7 != 5,
+        host="admin2" if i % 6 == 4 else "www",
     )
 
 

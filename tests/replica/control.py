@@ -50,6 +50,11 @@ def mutate(state: ReplicaState, body: dict[str, object]) -> object:
     return {**article.to_json(), "etag": article.etag()}
 
 
+def room_host(state: ReplicaState, body: dict[str, object]) -> object:
+    item = state.set_host(_news_id(body), str(body.get("host", "")))
+    return {**item.to_json(), "etag": item.etag()}
+
+
 def reset(state: ReplicaState, body: dict[str, object]) -> object:
     state.reset()
     return {"ok": True}
@@ -72,6 +77,7 @@ CONTROL_ROUTES: dict[tuple[str, str], ControlHandler] = {
     ("POST", "/_control/document_fault"): document_fault,
     ("POST", "/_control/fault"): fault,
     ("POST", "/_control/mutate"): mutate,
+    ("POST", "/_control/room_host"): room_host,
     ("POST", "/_control/reset"): reset,
     ("GET", "/_control/requests"): requests,
     ("POST", "/_control/requests/clear"): clear_requests,

@@ -43,8 +43,13 @@ class Replica(LocalServer):
 
     def document_fault(self, news_id: str, **channels: str | None) -> None:
         """Break a press release's or fact-check's body channels: viewer= pages/missing/placeholder,
-        hwpx= ok/bomb/corrupt/hang, pdf= ok/corrupt/hang; None restores a channel."""
+        hwpx= ok/bomb/corrupt/hang, hwp= ok/bomb/corrupt/hang, pdf= ok/corrupt/hang; None restores
+        a channel."""
         self._call("POST", "/_control/document_fault", {"news_id": news_id, **channels})
+
+    def room_host(self, news_id: str, host: str) -> dict[str, Any]:
+        """Serve a press release from "www" or in the "admin2" layout (lists link that host too)."""
+        return self._call("POST", "/_control/room_host", {"news_id": news_id, "host": host})
 
     def article(self, news_id: str) -> dict[str, Any]:
         found = [a for a in self.truth() if a["news_id"] == news_id]

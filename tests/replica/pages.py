@@ -218,11 +218,18 @@ def _attachments(a: ReplicaArticle | RoomItem) -> str:
     files = []
     for name, url, _ext in a.attachments:
         href = esc(url.removeprefix("https://www.korea.kr"))
+        # Today's pages (spec §13.2): 바로보기 opens the HTML viewer, only 내려받기 is the file.
+        viewer = esc(viewer_path(url))
         files.append(f'<p><span><a href="{href}"><img src="/images/common/ico_file.png" alt="첨부파일">'
                      f"{esc(name)}</a></span>"
-                     f'<span class="btn"><a class="view" href="{href}">바로보기</a>'
+                     f'<span class="btn"><a class="view" href="{viewer}" target="_blank">바로보기</a>'
                      f'<a class="down" href="{href}">내려받기</a></span></p>')
     return '<div class="filedown"><dl><dt>첨부파일</dt><dd>' + "".join(files) + "</dd></dl></div>"
+
+
+def viewer_path(download: str) -> str:
+    """The 바로보기 link of a download URL: /common/docViewer.do with the same query."""
+    return "/common/docViewer.do?" + download.split("?", 1)[1]
 
 
 def _licence(a: ReplicaArticle | RoomItem) -> str:

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import quote
 
-from . import documents
+from . import documents, hwp_files
 from .briefing_room import PATHS, RoomItem
 from .listing import ListQuery, run_query
 from .model import WWW, ReplicaAttachment
 from .pages import ROBOTS_TXT, article_page, list_page
-from .section_pages import room_list_page, room_view_page, viewer_page, viewer_skin
+from .section_pages import room_list_page, room_view_page, viewer_html_page, viewer_page, viewer_skin
 from .web import Request, Response, error, html, http_date
 
 Handler = Callable[[Request], Response]
@@ -27,7 +27,7 @@ Handler = Callable[[Request], Response]
 _PIXEL = bytes.fromhex("47494638396101000100800000000000ffffff21f904010000000"
                        "02c00000000010001000002024401003b")
 _DOWNLOAD_TYPES = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png",
-                   "hwpx": "application/hwp+zip"}
+                   "hwpx": "application/hwp+zip", "hwp": "application/x-hwp"}
 # A briefing-room download without the page's session cookie and Referer hangs (spec §8), but
 # only this long, so that a test run always ends; then it is refused.
 HANG_SECONDS = 20.0
@@ -86,6 +86,19 @@ def download(request: Request) -> Response:
     return _file(file_id, attachment, body)
 
 
+def doc_viewer(request: Request) -> Response:
+    """바로보기: the viewer's HTML page for a fileId (spec §13.2); a crawler must never take it for
+    the file. Every request is in the log, so tests can count them."""
+    file_id = request.query.get("fileId", "")
+    owned = request.state.site.room_attachment(file_id)
+    if owned is None and request.state.site.find_attachment(file_id) is None:
+        return error(404, "파일을 찾을 수 없습니다.")
+    if owned is None:
+        return html('<!DOCTYPE html><html lang="ko"><head><meta charset="UTF-8"><title>문서뷰어</title>'
+                    "</head><body><div id=\"docViewer\">변환 중입니다.</div></body></html>")
+    return html(viewer_html_page(owned[0], file_id))
+
+
 def _file(file_id: str, attachment: ReplicaAttachment, body: bytes) -> Response:
     disposition = (f'attachment; filename="file_{file_id}.{attachment.extension}"; '
                    f"filename*=UTF-8''{quote(attachment.name)}")
@@ -108,9 +121,18 @@ def _document_bytes(item: RoomItem, extension: str, mode: str) -> bytes:
     if extension == "hwpx":
         return {"bomb": documents.hwpx_bomb, "corrupt": documents.corrupt_hwpx}.get(
             mode, lambda: _hwpx(item.news_id, item.document_paragraphs()))()
+    if extension == "hwp":
+        return {"bomb": hwp_files.hwp_bomb, "corrupt": hwp_files.corrupt_hwp}.get(
+            mode, lambda: _hwp(item.document_paragraphs()))()
     if extension == "pdf":
         return documents.corrupt_pdf() if mode == "corrupt" else _pdf(item.document_paragraphs())
     return _PIXEL
+
+
+@lru_cache(maxsize=64)
+def _hwp(paragraphs: tuple[str, ...]) -> bytes:
+    # With the picture placeholders Hangul writes after a headline, as in the HWPX files.
+    return hwp_files.build_hwp([paragraphs[0], *documents.PICTURE_NOISE, *paragraphs[1:]], sections=2)
 
 
 @lru_cache(maxsize=64)
@@ -186,6 +208,7 @@ ROUTES: dict[str, Route] = {
     "/news/policyNewsList.do": Route(policy_news_list, frozenset({"GET", "POST"})),
     "/news/policyNewsView.do": Route(policy_news_view),
     "/common/download.do": Route(download),
+    "/common/docViewer.do": Route(doc_viewer),
     "/newsWeb/resources/attaches/": Route(image),
     "/docViewer/iframe_skin/doc.html": Route(viewer_frame),
     "/docViewer/result/": Route(viewer_result),

@@ -36,7 +36,12 @@ def room_list_page(site: Site, section: str, result: ListResult, *, token: str, 
                       listing=listing, title=f"{HEADINGS[section]} | 브리핑룸{SITE_SUFFIX}")
 
 
+ADMIN2 = "https://admin2.korea.kr"
+
+
 def _href(item: RoomItem, page: int) -> str:
+    if item.host == "admin2":  # spec §13.1: lists and other sites link the admin2. copy
+        return f"{ADMIN2}{PATHS[item.section][1]}?newsId={item.news_id}&pWise=sub&pageIndex={page}"
     return f"{PATHS[item.section][1]}?newsId={item.news_id}&pageIndex={page}"
 
 
@@ -77,6 +82,8 @@ def room_view_page(site: Site, item: RoomItem, *, hit: int) -> str:
     if item.section != "briefing" or item.page_ministry:
         info.append(ministry)
     location = f"<span>홈</span><span>브리핑룸</span><span>{HEADINGS[item.section]}</span>"
+    if item.host == "admin2":
+        return document("\n".join(head), _admin2_main(site, item, "".join(info), location, hit))
     main = f"""<div class="location">{location}</div>
 <div class="view_title"><h1>{esc(item.title)}</h1></div>
 <div class="article_wrap">
@@ -100,6 +107,37 @@ def room_view_page(site: Site, item: RoomItem, *, hit: int) -> str:
 </div>
 {_sidebar(site, set(), hit)}"""
     return document("\n".join(head), main)
+
+
+def _admin2_main(site: Site, item: RoomItem, info: str, location: str, hit: int) -> str:
+    """The press-release layout admin2.korea.kr serves (spec §13 contract table): the title in
+    the head (`.article_wrap .article_head > h1`), the meta line `.article_head > .info`; no
+    .view_title, no .variety."""
+    return f"""<div class="location">{location}</div>
+<div class="article_wrap">
+<div class="article_head">
+<h1>{esc(item.title)}</h1>
+<div class="info">
+{info}
+</div>
+{_attachments(item)}
+</div>
+<div class="article_body">
+<div class="view_cont">
+{_view_body(item)}
+</div>
+</div>
+{_licence(item)}
+</div>
+{_sidebar(site, set(), hit)}"""
+
+
+def viewer_html_page(item: RoomItem, file_id: str) -> str:
+    """`/common/docViewer.do?fileId=N` (바로보기): an HTML page around the viewer, never the file."""
+    name = next((a.name for a in item.attachments if f"fileId={file_id}&" in a.url + "&"), "")
+    return ('<!DOCTYPE html><html lang="ko"><head><meta charset="UTF-8">'
+            f"<title>{esc(name)} - 문서뷰어</title></head><body><div id=\"docViewer\">"
+            f'<iframe src="/docViewer/iframe_skin/doc.html?fn={item.fn}"></iframe></div></body></html>')
 
 
 def _paragraphs(texts: tuple[str, ...]) -> str:

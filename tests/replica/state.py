@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import secrets
 import threading
@@ -21,6 +22,7 @@ FAULT_PATTERN = re.compile(r"(?:status|status_once):[1-5]\d\d|slow:\d+(?:\.\d+)?
 DOCUMENT_FAULTS = {
     "viewer": frozenset({"pages", "missing", "placeholder"}),
     "hwpx": frozenset({"ok", "bomb", "corrupt", "hang"}),
+    "hwp": frozenset({"ok", "bomb", "corrupt", "hang"}),
     "pdf": frozenset({"ok", "corrupt", "hang"}),
 }
 
@@ -113,6 +115,18 @@ class ReplicaState:
             article = self._require(news_id).with_changes(now=datetime.now(UTC), **changes)  # type: ignore[arg-type]
             self._site = self._site.replace(article)
             return article
+
+    def set_host(self, news_id: str, host: str) -> RoomItem:
+        """Serve a press release from www or in the admin2. layout (and link it so from lists)."""
+        if host not in ("www", "admin2"):
+            raise ValueError(f"unknown host {host!r}; use www or admin2")
+        with self._lock:
+            item = self._require(news_id)
+            if item.section != "press":
+                raise ValueError(f"article {news_id} is no press release")
+            moved = dataclasses.replace(item, host=host)  # type: ignore[type-var]
+            self._site = self._site.replace(moved)
+            return moved  # type: ignore[return-value]
 
     def reset(self) -> None:
         """Back to the generated site: edits, faults and the request log are dropped."""
