@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 import storage
@@ -54,6 +55,15 @@ def stored(db_url: str) -> dict[str, storage.StoredArticle]:
         db.dispose()
 
 
+def revisions(db_url: str) -> int:
+    db = Database(db_url)
+    try:
+        with db.session() as session:
+            return storage.count_revisions(session=session)
+    finally:
+        db.dispose()
+
+
 def run_and_errors(db_url: str) -> tuple[storage.CrawlRun, dict[str, storage.CrawlErrorRecord]]:
     db = Database(db_url)
     try:
@@ -87,7 +97,7 @@ def test_press_releases_take_each_body_path(site: Replica, db_url: str, tmp_path
     out = crawl(site, db_url, tmp_path, "press")
     assert "seen 12, new 12, updated 0, unchanged 0, failed 0" in out, out
     truth = {t["news_id"]: t for t in site.section_truth("press")}
-    assert {t["body_source"] for t in truth.values()} == {"viewer", "hwpx", "pdf", "page"}
+    assert {t["body_source"] for t in truth.values()} == {"viewer", "hwpx", "hwp", "pdf", "page"}
     got = stored(db_url)
     assert set(got) == set(truth)
     for news_id, expected in truth.items():
@@ -101,7 +111,15 @@ def test_press_releases_take_each_body_path(site: Replica, db_url: str, tmp_path
         assert article.published_at == datetime.fromisoformat(expected["published_at"])
         embargo = expected["embargo_until"]
         assert article.embargo_until == (datetime.fromisoformat(embargo) if embargo else None)
-        assert [a.name for a in article.attachments] == [a[0] for a in expected["attachments"]]
+        # One attachment per fileId (spec §13.2): the file's URL, its 바로보기 page kept aside.
+        assert [(a.name, a.url) for a in article.attachments] == [
+            (a[0], a[1]) for a in expected["attachments"]
+        ]
+        for attachment in article.attachments:
+            assert attachment.file_id and attachment.url.startswith(
+                "https://www.korea.kr/common/download.do?"
+            )
+            assert attachment.viewer_url == attachment.url.replace("/download.do?", "/docViewer.do?")
         assert (article.license_type, article.license_text_only) == (
             expected["license_type"],
             expected["license_text_only"],
@@ -116,9 +134,59 @@ def test_press_releases_take_each_body_path(site: Replica, db_url: str, tmp_path
         news_id = owner[r["query"].split("fileId=")[1].split("&")[0]]
         assert headers["referer"].endswith(f"/briefing/pressReleaseView.do?newsId={news_id}")
         assert "JSESSIONID=" in headers.get("cookie", "")
-        assert truth[news_id]["body_source"] in ("hwpx", "pdf")
+        assert truth[news_id]["body_source"] in ("hwpx", "hwp", "pdf")
     viewer_pages = [r for r in site.requests() if r["path"].startswith("/docViewer/result/")]
     assert any(r["status"] == 404 for r in viewer_pages) and any(r["status"] == 200 for r in viewer_pages)
+    # Every page links a 바로보기 viewer per file; not one was requested as a document.
+    assert requests_to(site, "/common/docViewer.do") == []
+    # HWPX > HWP > PDF: the HWP-only release and the HWP + PDF one both took the HWP's text, and
+    # the PDF of the latter was never needed.
+    hwp_ids = [n for n, t in truth.items() if t["body_source"] == "hwp"]
+    assert len(hwp_ids) == 2 and any([a[2] for a in truth[n]["attachments"]] == ["hwp"] for n in hwp_ids)
+    fetched = {r["query"].split("fileId=")[1].split("&")[0] for r in downloads}
+    for n in hwp_ids:
+        files = {a[2]: a[1].split("fileId=")[1].split("&")[0] for a in truth[n]["attachments"]}
+        assert files["hwp"] in fetched and files.get("pdf") not in fetched
+    # Releases served in the admin2. layout (and linked with that host) are stored under www.
+    admin2 = [n for n, t in truth.items() if t["host"] == "admin2"]
+    assert admin2 and all(got[n].article.title == truth[n]["title"] for n in admin2)
+    assert all(got[n].article.url.startswith("https://www.korea.kr/briefing/") for n in admin2)
+
+
+def test_admin2_press_release_merges_with_its_www_copy(site: Replica, db_url: str, tmp_path: Path) -> None:
+    moved = [t["news_id"] for t in site.section_truth("press") if t["host"] == "admin2"]
+    listing = site.url + "/briefing/pressReleaseList.do"
+    crawl(site, db_url, tmp_path, "press")
+    first = stored(db_url)
+    for news_id in moved:  # the same releases, now served and linked from www
+        site.room_host(news_id, "www")
+    assert "admin2.korea.kr" not in httpx.get(listing, timeout=10).text
+    out = crawl(site, db_url, tmp_path, "press")
+    # Its page changed (another layout, another ETag) but its content did not: no new article, no
+    # new revision, one stored article per newsId.
+    assert "seen 12, new 0, updated 0, unchanged 12, failed 0" in out, out
+    got = stored(db_url)
+    assert len(got) == 12 and all(got[n].article == first[n].article for n in moved)
+    assert revisions(db_url) == 12
+
+
+def test_hwp_bomb_and_corrupt_hwp_fail_cleanly(site: Replica, db_url: str, tmp_path: Path) -> None:
+    truth = site.section_truth("press")
+    only, paired = (
+        next(t for t in truth if [a[2] for a in t["attachments"]] == kinds)
+        for kinds in (["hwp"], ["hwp", "pdf"])
+    )
+    site.document_fault(only["news_id"], hwp="bomb")
+    site.document_fault(paired["news_id"], hwp="corrupt")
+    out = crawl(site, db_url, tmp_path, "press")
+    assert "new 11" in out and "failed 1" in out, out
+    got = stored(db_url)
+    assert only["news_id"] not in got
+    assert got[paired["news_id"]].article.body_source == "pdf"  # the next channel after a corrupt HWP
+    assert_body(got[paired["news_id"]], paired)
+    _, errors = run_and_errors(db_url)
+    assert errors[only["canonical_url"]].kind == "no_body"
+    assert "hwp: decompression_bomb" in errors[only["canonical_url"]].reason
 
 
 def test_bomb_and_corrupt_pdf_fail_cleanly_as_crawl_errors(
