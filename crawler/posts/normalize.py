@@ -211,7 +211,7 @@ _DROP_WITH_CONTENT = _names(
     "textarea select button input label head title meta link base nav aside audio video "
     "canvas map dialog caption colgroup hr"
 )
-# korea.kr page chrome and screen-reader-only text, by class or id (spec/korea-kr.md §5.1).
+# korea.kr page chrome and screen-reader-only text, by class or id (docs/spec/korea-kr.md §5.1).
 _CHROME_NAME = re.compile(
     r"share|sns|livere|lv-container|view_opt|article_footer|btn_list|list_btn|btn_print|"
     r"font_?size|^tool$|^blind$|^hidden$|^hide$|sr-only|screen_out|filedown|file_down",

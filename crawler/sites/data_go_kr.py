@@ -1,6 +1,6 @@
 """Pure parser for the data.go.kr Open API of 정책브리핑 (policy news, press releases): XML in, Articles out.
 
-Spec: ../shared/spec/korea-kr.md §4. What the spec states is CONFIRMED there: the endpoints, the
+Spec: docs/spec/korea-kr.md §4. What the spec states is CONFIRMED there: the endpoints, the
 parameters, the 3-day window (error 98), error 97 for a bad date, the `NewsItem` fields, the
 `ApproveDate` format (KST) and the gateway's `<OpenAPI_ServiceResponse><cmmMsgHeader>` errors.
 Everything else here is a GUESS and read defensively: the response envelope
