@@ -144,6 +144,7 @@ def test_faulty_pages_are_recorded_and_the_rest_stored(site, db_url: str, tmp_pa
         truth[3]["news_id"]: "status:500",
         truth[10]["news_id"]: "no_title",
         truth[20]["news_id"]: "truncate",
+        truth[25]["news_id"]: "redesign",  # a design no known layout describes
     }
     flaky = truth[30]["news_id"]
     for news_id, kind in broken.items():
@@ -153,10 +154,10 @@ def test_faulty_pages_are_recorded_and_the_rest_stored(site, db_url: str, tmp_pa
     result = crawl(env, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     stored = stored_by_id(db_url)
-    assert len(stored) == 57 and flaky in stored
+    assert len(stored) == 56 and flaky in stored
     assert not set(broken) & set(stored)
     run = last_run(db_url)
-    assert (run.status, run.failed, run.new) == ("succeeded", 3, 57)
+    assert (run.status, run.failed, run.new) == ("succeeded", 4, 56)
     db = Database(db_url)
     with db.session() as session:
         errors = {e.url: e for e in storage.list_errors(session=session, run_id=run.id)}
@@ -165,7 +166,14 @@ def test_faulty_pages_are_recorded_and_the_rest_stored(site, db_url: str, tmp_pa
     assert set(errors) == {base + n for n in broken}
     assert errors[base + truth[3]["news_id"]].kind == "http_500"
     assert errors[base + truth[10]["news_id"]].kind == "layout_changed"
-    assert "title" in errors[base + truth[10]["news_id"]].reason
+    assert (
+        errors[base + truth[10]["news_id"]].reason
+        == "layout changed: no title found (page of layout www-2026)"
+    )
+    # A page of no known layout is an item error of its own kind, naming the layouts tried.
+    redesigned = errors[base + truth[25]["news_id"]]
+    assert redesigned.kind == "layout"
+    assert redesigned.reason == "layout: the page matches none of the policy layouts (www-2026, legacy-2019)"
     assert errors[base + truth[20]["news_id"]].kind == "truncated"
 
 

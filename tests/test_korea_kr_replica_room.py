@@ -182,8 +182,28 @@ def test_admin2_press_releases_are_served_in_their_layout_and_linked_so(
     assert f"https://admin2.korea.kr/briefing/pressReleaseView.do?newsId={press['news_id']}" in listing
     moved = replica.room_host(press["news_id"], "www")
     assert moved["host"] == "www" and moved["etag"] != press["etag"]
-    assert 'class="view_title"' in client.get(
-        "/briefing/pressReleaseView.do", params={"newsId": press["news_id"]}
-    ).text
+    assert (
+        'class="view_title"'
+        in client.get("/briefing/pressReleaseView.do", params={"newsId": press["news_id"]}).text
+    )
     with pytest.raises(ReplicaError, match="unknown host"):
         replica.room_host(press["news_id"], "gonggam")
+
+
+def test_redesign_serves_pages_no_layout_knows(replica: Replica, client: httpx.Client) -> None:
+    press = replica.section_truth("press")[0]
+    normal = client.get("/briefing/pressReleaseView.do", params={"newsId": press["news_id"]})
+    replica.redesign()
+    changed = client.get("/briefing/pressReleaseView.do", params={"newsId": press["news_id"]})
+    assert 'class="news-detail"' in changed.text and "article_head" not in changed.text
+    assert changed.headers["etag"] != normal.headers["etag"]
+    policy = replica.truth()[0]["news_id"]
+    assert "news-detail" in client.get("/news/policyNewsView.do", params={"newsId": policy}).text
+    replica.reset()
+    assert "article_head" in client.get("/news/policyNewsView.do", params={"newsId": policy}).text
+    replica.fault(policy, "redesign")  # one page only
+    assert "news-detail" in client.get("/news/policyNewsView.do", params={"newsId": policy}).text
+    assert (
+        "article_head"
+        in client.get("/briefing/pressReleaseView.do", params={"newsId": press["news_id"]}).text
+    )

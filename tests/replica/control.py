@@ -55,6 +55,14 @@ def room_host(state: ReplicaState, body: dict[str, object]) -> object:
     return {**item.to_json(), "etag": item.etag()}
 
 
+def redesign(state: ReplicaState, body: dict[str, object]) -> object:
+    on = body.get("on")
+    if not isinstance(on, bool):
+        raise ValueError("redesign takes on: true or false")
+    state.set_redesign(on)
+    return {"ok": True}
+
+
 def reset(state: ReplicaState, body: dict[str, object]) -> object:
     state.reset()
     return {"ok": True}
@@ -78,6 +86,7 @@ CONTROL_ROUTES: dict[tuple[str, str], ControlHandler] = {
     ("POST", "/_control/fault"): fault,
     ("POST", "/_control/mutate"): mutate,
     ("POST", "/_control/room_host"): room_host,
+    ("POST", "/_control/redesign"): redesign,
     ("POST", "/_control/reset"): reset,
     ("GET", "/_control/requests"): requests,
     ("POST", "/_control/requests/clear"): clear_requests,

@@ -47,6 +47,10 @@ class Replica(LocalServer):
         a channel."""
         self._call("POST", "/_control/document_fault", {"news_id": news_id, **channels})
 
+    def redesign(self, on: bool = True) -> None:
+        """Serve every article page in a design no crawler layout knows (False, or reset(), undoes it)."""
+        self._call("POST", "/_control/redesign", {"on": on})
+
     def room_host(self, news_id: str, host: str) -> dict[str, Any]:
         """Serve a press release from "www" or in the "admin2" layout (lists link that host too)."""
         return self._call("POST", "/_control/room_host", {"news_id": news_id, "host": host})
@@ -59,7 +63,7 @@ class Replica(LocalServer):
 
     def fault(self, news_id: str, kind: str | None) -> None:
         """Break one article's page: status:<code>, status_once:<code>, slow:<s>, truncate,
-        no_title, no_body; None mends it."""
+        no_title, no_body, redesign (a design no layout knows); None mends it."""
         self._call("POST", "/_control/fault", {"news_id": news_id, "kind": kind})
 
     def mutate(self, news_id: str, **changes: Any) -> dict[str, Any]:

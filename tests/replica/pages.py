@@ -109,6 +109,18 @@ def article_page(site: Site, article: ReplicaArticle, *, hit: int, no_title: boo
     return _document("\n".join(head), main)
 
 
+def redesigned_page(title: str, published: str, body_html: str, canonical_url: str) -> str:
+    """The same article in a design no known layout describes (a site redesign, for drift tests):
+    the crawler must report an item error of kind `layout`, never store empty fields."""
+    return _document(
+        f"<title>{esc(title)}{TITLE_SUFFIX}</title>\n<link rel=\"canonical\" href=\"{esc(canonical_url)}\">",
+        f"""<div id="app"><article class="news-detail">
+<header><h1 class="news-detail__title">{esc(title)}</h1><time>{published}</time></header>
+<div class="news-detail__content">{body_html}</div>
+</article></div>""",
+    )
+
+
 def list_page(site: Site, result: ListResult, *, token: str, hit: int) -> str:
     """`/news/policyNewsList.do`: the search form, one page of results, the pager and a sidebar."""
     items = "\n".join(_list_item(row, result.query.page_index) for row in result.rows)

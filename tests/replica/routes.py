@@ -16,8 +16,9 @@ from urllib.parse import quote
 from . import documents, hwp_files
 from .briefing_room import PATHS, RoomItem
 from .listing import ListQuery, run_query
+from .markup import esc
 from .model import WWW, ReplicaAttachment
-from .pages import ROBOTS_TXT, article_page, list_page
+from .pages import ROBOTS_TXT, article_page, list_page, redesigned_page
 from .section_pages import room_list_page, room_view_page, viewer_html_page, viewer_page, viewer_skin
 from .web import Request, Response, error, html, http_date
 
@@ -65,6 +66,11 @@ def policy_news_view(request: Request) -> Response:
         return error(int(argument), "일시적인 오류가 발생했습니다.")
     if kind == "slow":
         time.sleep(float(argument))
+    if kind == "redesign" or request.state.redesigned:
+        page = redesigned_page(article.title, f"{article.published_at:%Y.%m.%d}", article.body_html,
+                               article.canonical_url)
+        return html(page, headers={"ETag": article.etag("redesign"),
+                                   "Last-Modified": http_date(article.last_modified)})
     flags = {kind} & {"no_title", "no_body"}
     page = article_page(site, article, hit=request.hit,
                         no_title="no_title" in flags, no_body="no_body" in flags)
@@ -167,6 +173,11 @@ def room_view(section: str) -> Handler:
             return error(int(argument), "일시적인 오류가 발생했습니다.")
         if kind == "slow":
             time.sleep(float(argument))
+        if kind == "redesign" or request.state.redesigned:
+            body = "".join(f"<p>{esc(t)}</p>" for t in item.document_paragraphs())
+            page = redesigned_page(item.title, f"{item.published_at:%Y.%m.%d}", body, item.canonical_url)
+            return html(page, headers={"ETag": item.etag("redesign"),
+                                       "Last-Modified": http_date(item.last_modified)})
         validators = {"ETag": item.etag(), "Last-Modified": http_date(item.last_modified)}
         response = html(room_view_page(site, item, hit=request.hit), headers=validators)
         response.truncate = kind == "truncate"

@@ -17,7 +17,9 @@ if TYPE_CHECKING:
     from .briefing_room import RoomItem
 
 # Kinds a test can set on one article through POST /_control/fault.
-FAULT_PATTERN = re.compile(r"(?:status|status_once):[1-5]\d\d|slow:\d+(?:\.\d+)?|truncate|no_title|no_body")
+FAULT_PATTERN = re.compile(
+    r"(?:status|status_once):[1-5]\d\d|slow:\d+(?:\.\d+)?|truncate|no_title|no_body|redesign"
+)
 # What POST /_control/document_fault may do to a press release's or fact-check's body channels.
 DOCUMENT_FAULTS = {
     "viewer": frozenset({"pages", "missing", "placeholder"}),
@@ -51,6 +53,7 @@ class ReplicaState:
         self._log: list[dict[str, object]] = []
         self._hits = 0
         self._started = time.monotonic()
+        self._redesigned = False
 
     @property
     def site(self) -> Site:
@@ -74,7 +77,7 @@ class ReplicaState:
         """Break (or with kind None, mend) one article's page; raises ValueError on an unknown kind."""
         if kind is not None and not FAULT_PATTERN.fullmatch(kind):
             raise ValueError(f"unknown fault kind {kind!r}; use status:<code>, status_once:<code>, "
-                             "slow:<seconds>, truncate, no_title or no_body")
+                             "slow:<seconds>, truncate, no_title, no_body or redesign")
         with self._lock:
             self._require(news_id)
             if kind is None:
@@ -116,6 +119,15 @@ class ReplicaState:
             self._site = self._site.replace(article)
             return article
 
+    @property
+    def redesigned(self) -> bool:
+        """Every article page is served in a design no crawler layout knows (see redesigned_page)."""
+        return self._redesigned
+
+    def set_redesign(self, on: bool) -> None:
+        with self._lock:
+            self._redesigned = on
+
     def set_host(self, news_id: str, host: str) -> RoomItem:
         """Serve a press release from www or in the admin2. layout (and link it so from lists)."""
         if host not in ("www", "admin2"):
@@ -135,6 +147,7 @@ class ReplicaState:
             self._faults.clear()
             self._document_faults.clear()
             self._log.clear()
+            self._redesigned = False
 
     def record(self, entry: dict[str, object]) -> None:
         with self._lock:
