@@ -23,7 +23,7 @@ from crawler.sites.korea_kr_press import (
 )
 from crawler.sites.korea_kr_urls import site_url
 from crawler.spiders.korea_kr import BodyStep, body_steps
-from domain.article import KST, Article
+from domain.article import KST, Article, Attachment
 
 FIXTURES = Path(__file__).parent / "fixtures" / "korea_kr"
 PRESS_URL = "https://www.korea.kr/briefing/pressReleaseView.do?newsId=156780508"
@@ -167,6 +167,25 @@ def test_body_steps_are_viewer_then_hwpx_then_pdf() -> None:
     reordered = article.with_changes(attachments=tuple(reversed(article.attachments)), body_html="<p>x</p>")
     documents = article.attachments[:2]
     assert body_steps(reordered) == tuple(BodyStep(a.extension, url=a.url) for a in documents)
+
+
+def test_body_steps_put_hwp_between_hwpx_and_pdf() -> None:
+    files = tuple(
+        Attachment(f"보도자료.{kind}", f"https://www.korea.kr/common/download.do?fileId={n}", kind, str(n))
+        for n, kind in enumerate(("pdf", "hwp", "jpg", "hwpx"))
+    )
+    article = parse_article(fixture("press_release_viewer"), PRESS_URL, section="press")
+    steps = body_steps(article.with_changes(attachments=files))
+    assert [s.kind for s in steps] == ["viewer", "hwpx", "hwp", "pdf"]
+    hwp_only = article.with_changes(attachments=files[1:3], body_html="<p>x</p>")
+    assert body_steps(hwp_only) == (BodyStep("hwp", url=files[1].url),)
+
+
+def test_a_viewer_url_is_never_a_body_step() -> None:
+    # Even an attachment whose URL is a docViewer.do page (spec §13.2): it is HTML, not the file.
+    viewer = Attachment("보도자료.pdf", "https://admin2.korea.kr/common/docViewer.do?fileId=3", "pdf", "3")
+    article = parse_article(fixture("press_release_viewer"), PRESS_URL, section="press")
+    assert body_steps(article.with_changes(attachments=(viewer,), body_html="<p>x</p>")) == ()
 
 
 # --- fact-check lists ----------------------------------------------------------------------------------
