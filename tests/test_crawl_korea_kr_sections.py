@@ -104,6 +104,8 @@ def test_press_releases_take_each_body_path(site: Replica, db_url: str, tmp_path
         article = got[news_id].article
         assert article.url == f"https://www.korea.kr/briefing/pressReleaseView.do?newsId={news_id}"
         assert article.section == "press" and article.title == expected["title"]
+        # Every stored article records the layout that parsed it (admin2. pages have their own).
+        assert article.layout == ("admin2-press-2026" if expected["host"] == "admin2" else "www-2026")
         assert article.body_source == expected["body_source"], news_id
         assert_body(got[news_id], expected)
         assert article.contact == expected["contact"]
@@ -158,6 +160,7 @@ def test_admin2_press_release_merges_with_its_www_copy(site: Replica, db_url: st
     listing = site.url + "/briefing/pressReleaseList.do"
     crawl(site, db_url, tmp_path, "press")
     first = stored(db_url)
+    assert {first[n].article.layout for n in moved} == {"admin2-press-2026"}
     for news_id in moved:  # the same releases, now served and linked from www
         site.room_host(news_id, "www")
     assert "admin2.korea.kr" not in httpx.get(listing, timeout=10).text
