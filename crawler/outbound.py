@@ -270,9 +270,9 @@ class Policy:
         return self._blocked(f"{origin.host} resolves to {parsed}, {problem}", origin)
 
     def _blocked(self, problem: str, origin: Origin) -> Refusal:
-        allowed = ", ".join(sorted(str(o) for o in self.origins)) or "none"
+        configured = ", ".join(sorted(str(o) for o in self.origins)) or "none"
         return Refusal(
             BLOCKED_ADDRESS,
-            f"{problem}; the crawler reaches such addresses only at configured origins ({allowed}) "
-            f"or in {ALLOW_SETTING}",
+            f"{problem}: {origin} is not a configured origin (configured: {configured}) "
+            f"and not in {ALLOW_SETTING}",
         )

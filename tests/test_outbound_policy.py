@@ -59,7 +59,8 @@ POLICY = Policy.build([FEED, "https://www.korea.kr"], ["10.20.0.0/16"])
         # Loopback in every spelling.
         ("http://127.0.0.1/admin", BLOCKED_ADDRESS, "127.0.0.1 is a loopback address"),
         ("http://127.0.0.1:5432/", BLOCKED_ADDRESS, "127.0.0.1 is a loopback address"),
-        ("http://127.0.0.1:8002/", BLOCKED_ADDRESS, "configured origins (http://127.0.0.1:8001"),
+        ("http://127.0.0.1:8002/", BLOCKED_ADDRESS,
+         "http://127.0.0.1:8002 is not a configured origin (configured: http://127.0.0.1:8001, https://www.korea.kr)"),
         ("https://127.0.0.1:8001/feed.xml", BLOCKED_ADDRESS, "loopback"),  # another scheme: another origin
         ("http://2130706433/", BLOCKED_ADDRESS, "127.0.0.1 is a loopback"),
         ("http://0x7f000001/", BLOCKED_ADDRESS, "127.0.0.1 is a loopback"),
