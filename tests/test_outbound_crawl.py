@@ -15,7 +15,10 @@ crawl with that name configured on purpose shows the name really reaches the loc
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -194,3 +197,43 @@ def test_the_configured_origin_still_crawls(outcome: Outcome, hosts: tuple[Hosti
     # The control crawl: the made-up name, configured as the feed's URL, was fetched and stored.
     assert f"http://{FAKE_NAME}:{feed.port}/articles/named.html" in outcome.stored
     assert {"path": "/articles/named.html", "host": f"{FAKE_NAME}:{feed.port}"} in outcome.feed
+
+
+# --- what each layer really does, seen from inside a real Scrapy crawl (tests/outbound_probe.py) --
+
+
+def probe(base_url: str, urls: list[str], *, without_middleware: bool = False) -> list[dict[str, Any]]:
+    config = {"base_url": base_url, "urls": urls, "without_middleware": without_middleware}
+    env = {**os.environ, "PYTHONPATH": f"{REPO / 'tests' / 'fakedns'}{os.pathsep}{REPO}",
+           "FAKE_DNS_HOSTS": f"{FAKE_NAME}=127.0.0.1"}
+    result = subprocess.run([sys.executable, "-m", "tests.outbound_probe", json.dumps(config)], cwd=REPO,
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_redirects_and_robots_txt_pass_through_the_middleware(hosts: tuple[Hostile, Hostile]) -> None:
+    feed, victim = hosts
+    feed.redirect("/probe-redirect", f"{victim.url}/admin-probe")
+    feed.redirect("/robots.txt", f"{victim.url}/robots.txt")
+    events = probe(feed.url, [f"{feed.url}/probe-redirect"])
+    seen = [e["seen"] for e in events if "seen" in e]
+    # robots.txt of the feed's host, its redirect, the page and its redirect: all judged.
+    assert set(seen) == {f"{feed.url}/robots.txt", f"{victim.url}/robots.txt", f"{feed.url}/probe-redirect",
+                         f"{victim.url}/admin-probe"}
+    [failed] = [e for e in events if "failed" in e]
+    assert (failed["failed"], failed["kind"]) == (f"{victim.url}/admin-probe", "blocked_address")  # the redirect
+    assert victim.requests() == []
+
+
+def test_the_resolver_alone_refuses_every_spelling_at_connect_time(hosts: tuple[Hostile, Hostile]) -> None:
+    """Without the middleware, Twisted still hands every host (IP literals too) to the crawl's
+    resolver, which refuses the answer: no connection is made (the item fails as a DNS error)."""
+    _, victim = hosts
+    urls = [f"http://{host}:{victim.port}/admin-connect" for host in
+            ("127.0.0.1", "2130706433", "0x7f.1", "0.0.0.0", "localhost", FAKE_NAME)]
+    events = probe("http://configured.test:8001", urls, without_middleware=True)
+    assert not [e for e in events if "seen" in e or "ok" in e]
+    failed = {e["failed"]: e["error"] for e in events if "failed" in e}
+    assert failed == dict.fromkeys(urls, "CannotResolveHostError")
+    assert victim.requests() == []
