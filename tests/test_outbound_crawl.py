@@ -21,6 +21,8 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -237,3 +239,37 @@ def test_the_resolver_alone_refuses_every_spelling_at_connect_time(hosts: tuple[
     failed = {e["failed"]: e["error"] for e in events if "failed" in e}
     assert failed == dict.fromkeys(urls, "CannotResolveHostError")
     assert victim.requests() == []
+
+
+# --- what the user configured on purpose still works -----------------------------------------
+
+
+def test_a_configured_local_site_crawls_normally(replica_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The korea.kr replica on 127.0.0.1 as the base URL: every page, attachment and robots.txt
+    of that origin is fetched as before."""
+    site = replica_factory(articles=6, start=date(2026, 11, 18), days=2)
+    db_url = f"sqlite:///{tmp_path / 'replica.db'}"
+    env = briefing_env(db_url, tmp_path, site.url)
+    result = briefing("crawl", "korea_kr", "--section", "policy", "--since", "2026-11-18", "--until",
+                      "2026-11-19", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "new 6," in result.stdout and "failed 0" in result.stdout, result.stdout
+    assert "blocked_" not in result.stdout + result.stderr
+
+
+def test_an_allowed_private_network_is_reached(tmp_path: Path) -> None:
+    """BRIEFING_ALLOWED_PRIVATE_NETWORKS opens a network on purpose: the same inward link is fetched."""
+    with Hostile.start() as feed, Hostile.start() as inside:
+        feed.set_links([f"http://127.0.0.1:{inside.port}/wiki/page"])
+        sources = tmp_path / "sources.toml"
+        sources.write_text(f'[[source]]\nname = "feed:lan"\nurl = "{feed.url}/feed.xml"\n', encoding="utf-8")
+        db_url = f"sqlite:///{tmp_path / 'lan.db'}"
+        env = briefing_env(db_url, tmp_path, "http://127.0.0.1:9", BRIEFING_CRAWL_RETRIES="0",
+                           BRIEFING_SOURCES_FILE=str(sources))
+        refused = briefing("crawl", "feed:lan", env=env)
+        assert "failed 1" in refused.stdout and "[blocked_address]" in refused.stderr, refused.stdout
+        assert inside.requests() == []
+        lan = {"BRIEFING_ALLOWED_PRIVATE_NETWORKS": '["127.0.0.0/8"]'}
+        allowed = briefing("crawl", "feed:lan", env=env | lan)
+        assert "new 1," in allowed.stdout and "failed 0" in allowed.stdout, allowed.stdout + allowed.stderr
+        assert {"path": "/wiki/page", "host": f"127.0.0.1:{inside.port}"} in inside.requests()

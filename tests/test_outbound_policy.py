@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 from datetime import date
+from pathlib import Path
 
 import pytest
 from scrapy.http import Request
@@ -16,6 +17,7 @@ from scrapy.settings import Settings
 from twisted.internet import defer
 from twisted.internet.error import DNSLookupError
 from twisted.python.failure import Failure
+from typer.testing import CliRunner
 
 import crawler.middleware
 from crawler.middleware import (
@@ -352,3 +354,43 @@ def test_scrapy_settings_wire_the_policy() -> None:
     assert policy.origins == {Origin("http", "127.0.0.1", 8001)}
     assert policy.networks == (ipaddress.ip_network("10.20.0.0/16"),)
     assert CrawlOptions.from_json(options.to_json()) == options
+
+
+# --- `briefing sources add` checks a feed URL with the same policy --------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("file:///etc/passwd", "'file:///etc/passwd' is not an http(s) URL"),
+        ("data:application/rss+xml,<rss/>", "is not an http(s) URL"),
+        ("ftp://example.org/feed.xml", "'ftp://example.org/feed.xml' is not an http(s) URL"),
+        ("http://exa%20mple.org/feed", "is unusable: 'exa%20mple.org' is not a host name"),
+        ("http://999.0.0.1/feed", "is unusable: '999.0.0.1' is not an IPv4 address"),
+    ],
+)
+def test_sources_add_refuses_what_the_crawler_would_not_fetch(tmp_path: Path, url: str, message: str) -> None:
+    import scheduler.cli_sources  # noqa: F401 - registers `briefing sources`
+    from scheduler.cli import app
+
+    env = {"BRIEFING_DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}", "BRIEFING_DATA_DIR": str(tmp_path),
+           "BRIEFING_SOURCES_FILE": str(tmp_path / "sources.toml"), "COLUMNS": "300"}
+    result = CliRunner().invoke(app, ["sources", "add", "x", "--url", url], env=env)
+    assert result.exit_code == 2
+    assert message in result.output and len(result.output.strip().splitlines()) == 1, result.output
+    assert not (tmp_path / "sources.toml").exists()
+    # A local feed, configured on purpose, is fine: the crawler then allows that origin.
+    ok = CliRunner().invoke(app, ["sources", "add", "x", "--url", "http://127.0.0.1:8001/feed.xml"], env=env)
+    assert ok.exit_code == 0, ok.output
+
+
+def test_the_allowed_networks_setting_reaches_the_crawl_options() -> None:
+    from scheduler.crawls import CrawlTarget, crawl_options
+    from scheduler.settings import Settings
+
+    settings = Settings(_env_file=None, allowed_private_networks=["10.20.0.0/16", "fd00::/8"])  # type: ignore[call-arg]
+    options = crawl_options(settings, CrawlTarget("feed", "x", FEED), date(2026, 1, 1), date(2026, 1, 1), 1)
+    assert options.allowed_private_networks == ("10.20.0.0/16", "fd00::/8")
+    assert CrawlOptions.from_json(options.to_json()) == options
+    with pytest.raises(ValueError, match="allowed_private_networks"):
+        Settings(_env_file=None, allowed_private_networks=["10.0.0.0/33"])  # type: ignore[call-arg]
