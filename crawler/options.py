@@ -31,6 +31,8 @@ class CrawlOptions:
     batch_size: int = 200
     flush_seconds: float = 2.0
     progress: bool = True  # JSON progress events on stdout for the parent process
+    # CIDR networks the crawler may reach besides base_url's origin (crawler.outbound).
+    allowed_private_networks: tuple[str, ...] = ()
 
     @property
     def target(self) -> str:
@@ -49,4 +51,5 @@ class CrawlOptions:
         if unknown:
             raise ValueError(f"unknown crawl options: {sorted(unknown)}")
         data["since"], data["until"] = date.fromisoformat(data["since"]), date.fromisoformat(data["until"])
+        data["allowed_private_networks"] = tuple(data.get("allowed_private_networks", ()))
         return cls(**data)

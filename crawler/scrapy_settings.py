@@ -30,9 +30,18 @@ def scrapy_settings(options: CrawlOptions) -> dict[str, Any]:
         "RETRY_HTTP_CODES": [429, 500, 502, 503, 504, 522, 524, 408],
         "BRIEFING_RETRY_BACKOFF": options.retry_backoff,
         "DOWNLOADER_MIDDLEWARES": {
+            # First of all (robots.txt is 100): every request, redirect and robots.txt fetch
+            # passes the outbound-request policy before anything else sees it.
+            "crawler.middleware.OutboundMiddleware": 50,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "crawler.middleware.BackoffRetryMiddleware": 550,
         },
+        # The policy's origins and networks; its resolver checks every address at connect time.
+        "BRIEFING_ALLOWED_ORIGINS": [options.base_url],
+        "BRIEFING_ALLOWED_NETWORKS": list(options.allowed_private_networks),
+        "TWISTED_DNS_RESOLVER": "crawler.middleware.OutboundResolver",
+        # http and https only: local files, data: URIs, S3 and FTP are never fetched.
+        "DOWNLOAD_HANDLERS": {"file": None, "data": None, "s3": None, "ftp": None},
         "ITEM_PIPELINES": {"crawler.pipeline.StoragePipeline": 300},
         "BRIEFING_DATABASE_URL": options.database_url,
         "BRIEFING_RUN_ID": options.run_id or 0,

@@ -103,6 +103,7 @@ def crawl_options(
         timeout=settings.crawl_timeout,
         retries=settings.crawl_retries,
         retry_backoff=settings.crawl_retry_backoff,
+        allowed_private_networks=tuple(str(n) for n in settings.allowed_private_networks),
     )
 
 

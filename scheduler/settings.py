@@ -10,6 +10,7 @@ from pydantic import (
     AliasChoices,
     BaseModel,
     Field,
+    IPvAnyNetwork,
     SecretStr,
     ValidationInfo,
     field_validator,
@@ -78,6 +79,8 @@ class Settings(BaseSettings):
     crawl_retries: int = 3
     crawl_retry_backoff: float = 2.0
     default_window_days: int = 3
+    # Networks crawls may reach besides each source's own URL, as JSON: '["10.0.0.0/8"]'.
+    allowed_private_networks: list[IPvAnyNetwork] = Field(default_factory=list)
 
     # The service.
     host: str = "127.0.0.1"

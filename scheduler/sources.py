@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
+from crawler.outbound import BLOCKED_SCHEME, scheme_refusal
 from crawler.registry import SOURCE_KINDS
 from scheduler.settings import Settings, SourceSchedule
 
@@ -221,9 +222,10 @@ def parse_schedule(value: Any, where: str) -> SourceSchedule | None:
 
 
 def check_url(url: str, where: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise SourcesError(f"{where}: {url!r} is not an http(s) URL")
+    refusal = scheme_refusal(url)  # the crawler's own outbound policy: http(s), a usable host
+    if refusal is not None:
+        why = "is not an http(s) URL" if refusal.kind == BLOCKED_SCHEME else f"is unusable: {refusal.reason}"
+        raise SourcesError(f"{where}: {url!r} {why}")
     return url
 
 

@@ -9,10 +9,14 @@ from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TCPTi
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed
 
+from crawler.middleware import OutboundRefused
+
 
 def failure_kind(failure: Failure) -> tuple[str, str]:
     """(kind, reason) for a failed request, e.g. ("http_500", "HTTP 500 after retries")."""
     exc = failure.value
+    if isinstance(exc, OutboundRefused):
+        return exc.kind, exc.reason
     if isinstance(exc, HttpError):
         status = exc.response.status
         return f"http_{status}", f"HTTP {status} after retries"
