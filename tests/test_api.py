@@ -24,6 +24,8 @@ from tests.factories import make_article
 
 LOCAL = ("127.0.0.1", 50000)
 REMOTE = ("203.0.113.7", 50000)
+PUBLIC = "https://news.example.org/briefing"
+TOKEN = "s3cr3t-token-0123456789"
 
 
 @dataclass
@@ -95,7 +97,7 @@ def make_client(app: Any, client: tuple[str, int] = LOCAL) -> httpx.AsyncClient:
 
 @pytest_asyncio.fixture
 async def api(db: Database, tmp_path: Any) -> AsyncIterator[Api]:
-    settings = Settings(database_url=db.url, data_dir=tmp_path, api_token=None)
+    settings = Settings(database_url=db.url, data_dir=tmp_path, api_token=None, public_url=PUBLIC)
     crawls, schedule = FakeCrawls(db), FakeSchedule()
     async with make_client(create_app(settings, db, crawls, schedule)) as client:
         yield Api(client, crawls, schedule, settings)
@@ -257,7 +259,7 @@ async def test_feed_is_valid_atom_with_the_latest_articles(api: Api) -> None:
     parsed = feedparser.parse(response.content)
     assert not parsed.bozo, parsed.get("bozo_exception")
     assert parsed.version == "atom10"
-    assert parsed.feed.id == "http://briefing.test/feed.xml?limit=2"
+    assert parsed.feed.id == f"{PUBLIC}/feed.xml?limit=2"
     entries = parsed.entries
     assert [e.title for e in entries] == ["정책 기사 3", '<예산> & "재정"']
     third, second = entries
@@ -378,13 +380,14 @@ async def test_without_token_only_loopback_callers_may_trigger(api: Api) -> None
         ({}, False),
         ({"Authorization": "Bearer wrong"}, False),
         ({"Authorization": "Basic czNjcjN0"}, False),
-        ({"Authorization": "Bearer s3cr3t"}, True),
+        ({"Authorization": f"Bearer {TOKEN[:-1]}"}, False),
+        ({"Authorization": f"Bearer {TOKEN}"}, True),
     ],
 )
 async def test_with_token_every_caller_needs_it(
     db: Database, tmp_path: Any, headers: dict[str, str], allowed: bool
 ) -> None:
-    settings = Settings(database_url=db.url, data_dir=tmp_path, api_token="s3cr3t")
+    settings = Settings(database_url=db.url, data_dir=tmp_path, api_token=TOKEN)
     crawls = FakeCrawls(db)
     async with make_client(create_app(settings, db, crawls, FakeSchedule()), REMOTE) as client:
         response = await client.post("/crawls", json={"source": "korea_kr"}, headers=headers)
