@@ -53,6 +53,7 @@ def feed_url(public_url: str, request: Request) -> str:
     given = [(name, request.query_params[name]) for name in FEED_PARAMS if name in request.query_params]
     return f"{public_url}/feed.xml" + (f"?{urlencode(given)}" if given else "")
 
+
 # Characters XML 1.0 cannot carry at all, even escaped; a stray one would make the feed unreadable.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
