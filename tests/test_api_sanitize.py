@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from crawler.posts.sanitize import sanitize
 from domain.article import Attachment, Image
+from scheduler.api import create_app
 from scheduler.api.atom import ATOM, atom_feed
 from scheduler.api.safe import LINK_REL, safe_article
 from scheduler.settings import Settings
@@ -195,7 +196,7 @@ async def test_a_script_title_and_hostile_body_are_clean_in_every_api_channel(
         db,
         [make_article(1, title=SCRIPT_TITLE, body_html=HOSTILE_BODY, subtitles=("<b onclick=x>부제</b>",))],
     )
-    app = create_app_for(db, tmp_path)
+    app = create_app(Settings(database_url=db.url, data_dir=tmp_path), db, FakeCrawls(db), FakeSchedule())
     async with make_client(app) as client:
         one = (await client.get(f"/articles/{article_id}")).json()
         listed = (await client.get("/articles")).json()["items"][0]
@@ -213,9 +214,3 @@ async def test_a_script_title_and_hostile_body_are_clean_in_every_api_channel(
     entry = feedparser.parse(feed).entries[0]
     assert entry.title == "예산 발표"
     assert "onclick" not in entry.content[0].value and "javascript:" not in entry.content[0].value
-
-
-def create_app_for(db: Database, tmp_path: Path) -> Any:
-    from scheduler.api import create_app
-
-    return create_app(Settings(database_url=db.url, data_dir=tmp_path), db, FakeCrawls(db), FakeSchedule())

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from scheduler.api import articles, atom, crawls, errors, health
+from scheduler.api.articles import router as articles_router
+from scheduler.api.atom import router as feed_router
+from scheduler.api.crawls import router as crawls_router
 from scheduler.api.deps import Crawls, Parts, ScheduleState
+from scheduler.api.errors import install_error_handlers
+from scheduler.api.health import router as health_router
 from scheduler.api.limits import BodyLimit
 from scheduler.api.schemas import ErrorOut
 from scheduler.settings import Settings
@@ -45,9 +49,9 @@ def create_app(
         settings=settings, db=db, crawls=manager, schedule=schedule, public_url=public_url.rstrip("/")
     )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    errors.install(app)
-    app.include_router(crawls.router)
-    app.include_router(articles.router)
-    app.include_router(atom.router)
-    app.include_router(health.router)
+    install_error_handlers(app)
+    app.include_router(crawls_router)
+    app.include_router(articles_router)
+    app.include_router(feed_router)
+    app.include_router(health_router)
     return app

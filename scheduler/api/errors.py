@@ -48,7 +48,7 @@ async def database_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def install(app: FastAPI) -> None:
+def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, invalid_request)
     for kind in (DBAPIError, PoolTimeout, DisconnectionError):
         app.add_exception_handler(kind, database_error)

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
 from crawler.posts.sanitize import plain_text
-from scheduler.api import prometheus
 from scheduler.api.deps import CrawlsDep, DbDep, ScheduleDep
+from scheduler.api.prometheus import MEDIA_TYPE, render
 from scheduler.api.schemas import HealthOut, SourceHealth, run_out
 from storage import CrawlRun, SourceState, last_runs, source_states
 from storage.stats import article_counts, ping, run_stats
@@ -98,5 +98,5 @@ def metrics(db: DbDep, crawls: CrawlsDep, schedule: ScheduleDep) -> Response:
     """Runs, failures, articles and last success time per source, for Prometheus."""
     with db.session(read_only=True) as session:
         runs, counts = run_stats(session=session), article_counts(session=session)
-    text = prometheus.render(runs, counts, active=crawls.active_run_ids, scheduler_running=schedule.running)
-    return Response(text, media_type=prometheus.MEDIA_TYPE)
+    text = render(runs, counts, active=crawls.active_run_ids, scheduler_running=schedule.running)
+    return Response(text, media_type=MEDIA_TYPE)
