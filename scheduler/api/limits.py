@@ -1,8 +1,9 @@
 """Request bodies are limited to BRIEFING_MAX_BODY_BYTES, counted while they arrive.
 
-A pure ASGI middleware: a declared Content-Length over the limit is refused before any byte is
-read; a body without one (chunked) is counted chunk by chunk and refused as soon as it passes the
-limit, so no route ever holds more than the limit in memory.
+A pure ASGI middleware around `receive`: a declared Content-Length over the limit is refused at
+the route's first read, before any byte of it; a body without one (chunked) is counted chunk by
+chunk and refused as soon as it passes the limit, so no route ever holds more than the limit in
+memory. A route that answers without reading (a wrong token) answers as it would anyway: 401.
 """
 
 from __future__ import annotations
@@ -25,13 +26,14 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if self._declared(scope) > self.max_bytes:
-            await self._refuse(send)
-            return
+        declared_too_large = self._declared(scope) > self.max_bytes
         received, exceeded, started = 0, False, False
 
         async def counted_receive() -> Message:
             nonlocal received, exceeded
+            if declared_too_large:
+                exceeded = True
+                raise BodyTooLarge
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
