@@ -16,11 +16,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crawler.posts.sanitize import sanitize
+from crawler.posts.sanitize import plain_text, sanitize
 from domain.article import Attachment, Image
 from scheduler.api import create_app
 from scheduler.api.atom import ATOM, atom_feed
 from scheduler.api.safe import LINK_REL, safe_article
+from scheduler.api.safe import text as api_text
 from scheduler.settings import Settings
 from storage import Database, StoredArticle
 from tests.factories import make_article
@@ -176,6 +177,16 @@ def test_hostile_fields_come_out_clean_in_json_and_atom(title: str, body: str, t
     # The posts' own sanitizer, nothing else (less the control characters HTML cannot hold).
     assert data["body_html"] == CONTROL_CHARS.sub("", sanitize(body, LINK_REL))
     assert_clean_atom(atom_feed([item], self_url="https://news.example.org/feed.xml", title="t"))
+
+
+SPECIAL = "\x00\x01\x0b\x0c\r\n\t \x7f\x85\xa0\u2028\u202e\u2066\u200f\u061c\ufeff가a>\"'"
+
+
+@settings(max_examples=500, deadline=None)
+@given(value=st.one_of(st.text(), st.text(alphabet=SPECIAL)))
+def test_the_api_plain_text_is_the_posts_plain_text(value: str) -> None:
+    # `text` skips the HTML parser for strings with nothing to parse; it must never differ.
+    assert api_text(value) == plain_text(value)
 
 
 # --- through HTTP, on both backends ----------------------------------------------------------

@@ -16,6 +16,11 @@ from storage import StoredArticle
 LINK_REL = "nofollow noopener"  # as the posts' default profile puts on body links
 # Control characters have no place in HTML (and XML cannot carry them); tab and newlines stay.
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# What plain_text does to a string without markup, entities, NUL or a byte-order mark (which its
+# HTML parser drops):
+# controls become spaces, bidirectional overrides go, spaces collapse. A test holds the two equal.
+_NEEDS_PARSER = re.compile("[<&\x00\ufeff]")
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 
 
 def safe_html(body: str) -> str:
@@ -25,7 +30,7 @@ def safe_html(body: str) -> str:
 
 def safe_url(value: str) -> str:
     """An http(s) URL as text, or "" for anything else (javascript:, data:, relative, markup)."""
-    url = plain_text(value)
+    url = text(value)
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -33,8 +38,15 @@ def safe_url(value: str) -> str:
     return url if parts.scheme.lower() in WEB_SCHEMES and parts.netloc else ""
 
 
+def text(value: str) -> str:
+    """`plain_text`, without its HTML parser for the many strings that hold nothing to parse."""
+    if _NEEDS_PARSER.search(value):
+        return plain_text(value)
+    return " ".join(_BIDI_CONTROLS.sub("", _CONTROLS.sub(" ", value)).split())
+
+
 def safe_text(value: str | None) -> str | None:
-    return None if value is None else plain_text(value)
+    return None if value is None else text(value)
 
 
 def safe_article(stored: StoredArticle) -> dict[str, object]:
@@ -42,20 +54,20 @@ def safe_article(stored: StoredArticle) -> dict[str, object]:
     data = stored.to_json()
     a = stored.article
     data.update(
-        source=plain_text(stored.source),
-        external_id=plain_text(a.external_id),
+        source=text(stored.source),
+        external_id=text(a.external_id),
         url=safe_url(a.url),
-        section=plain_text(a.section),
-        title=plain_text(a.title),
+        section=text(a.section),
+        title=text(a.title),
         subtitle=plain_text_lines(a.subtitle),
         ministry=safe_text(a.ministry),
         rep_code=safe_text(a.rep_code),
-        tags=[plain_text(t) for t in a.tags],
+        tags=[text(t) for t in a.tags],
         license=safe_text(a.license),
         contact=safe_text(a.contact),
-        images=[{"url": safe_url(i.url), "caption": plain_text(i.caption)} for i in a.images],
+        images=[{"url": safe_url(i.url), "caption": text(i.caption)} for i in a.images],
         attachments=[
-            {"name": plain_text(t.name), "url": safe_url(t.url), "extension": plain_text(t.extension)}
+            {"name": text(t.name), "url": safe_url(t.url), "extension": text(t.extension)}
             for t in a.attachments
         ],
         body_html=safe_html(a.body_html),
@@ -65,5 +77,5 @@ def safe_article(stored: StoredArticle) -> dict[str, object]:
 
 def plain_text_lines(value: str) -> str:
     """Plain text that keeps its line breaks (subtitles are one per line)."""
-    lines = (plain_text(line) for line in value.split("\n"))
+    lines = (text(line) for line in value.split("\n"))
     return "\n".join(line for line in lines if line)
