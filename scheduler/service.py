@@ -149,7 +149,7 @@ async def running(settings: Settings) -> AsyncIterator[Service]:
         sock = listen(settings.host, settings.port)
         stack.callback(sock.close)
         config = uvicorn.Config(
-            create_app(settings, db, manager, schedule),
+            create_app(settings, db, manager, schedule, bound_url=_url(sock)),
             lifespan="off",  # this context manager is the lifespan
             log_config=None,
             server_header=False,

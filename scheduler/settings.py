@@ -20,6 +20,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from crawler.options import DEFAULT_USER_AGENT
 
+TOKEN_MIN_LENGTH = 16  # a guessable bearer token is no protection for POST /crawls
+
 
 class SourceSchedule(BaseModel):
     """When one source is crawled by the service: every `minutes`, or by a crontab line (KST)."""
@@ -85,7 +87,9 @@ class Settings(BaseSettings):
     # The service.
     host: str = "127.0.0.1"
     port: int = 8080
-    api_token: str | None = None
+    api_token: str | None = None  # at least TOKEN_MIN_LENGTH characters; "" = none
+    public_url: str | None = None  # base of the API's own links (/feed.xml); None: http://host:port
+    max_body_bytes: int = Field(default=64 * 1024, ge=1)  # larger request bodies get 413
     schedule_minutes: float = 30.0
     schedule_jitter_seconds: float = 60.0
     grace_seconds: float = 20.0
@@ -111,6 +115,13 @@ class Settings(BaseSettings):
             raise ValueError("must not be negative")
         return value
 
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("BRIEFING_PUBLIC_URL must start with http:// or https://")
+        return value.rstrip("/") if value else None
+
     @field_validator("schedule_window_days")
     @classmethod
     def _at_least_one_day(cls, value: int | None) -> int | None:
@@ -120,6 +131,11 @@ class Settings(BaseSettings):
 
     def bind_error(self) -> str | None:
         """Why the service must not listen on `host` as configured, or None when it may."""
+        if self.api_token and len(self.api_token.strip()) < TOKEN_MIN_LENGTH:
+            return (
+                f"BRIEFING_API_TOKEN is too short ({len(self.api_token.strip())} characters without "
+                f"surrounding spaces): use at least {TOKEN_MIN_LENGTH}, e.g. `openssl rand -hex 24`"
+            )
         if self.api_token or is_loopback_host(self.host):
             return None
         return (

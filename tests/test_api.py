@@ -24,6 +24,8 @@ from tests.factories import make_article
 
 LOCAL = ("127.0.0.1", 50000)
 REMOTE = ("203.0.113.7", 50000)
+PUBLIC = "https://news.example.org/briefing"
+TOKEN = "s3cr3t-token-0123456789"
 
 
 @dataclass
@@ -95,7 +97,7 @@ def make_client(app: Any, client: tuple[str, int] = LOCAL) -> httpx.AsyncClient:
 
 @pytest_asyncio.fixture
 async def api(db: Database, tmp_path: Any) -> AsyncIterator[Api]:
-    settings = Settings(database_url=db.url, data_dir=tmp_path, api_token=None)
+    settings = Settings(database_url=db.url, data_dir=tmp_path, api_token=None, public_url=PUBLIC)
     crawls, schedule = FakeCrawls(db), FakeSchedule()
     async with make_client(create_app(settings, db, crawls, schedule)) as client:
         yield Api(client, crawls, schedule, settings)
@@ -257,7 +259,7 @@ async def test_feed_is_valid_atom_with_the_latest_articles(api: Api) -> None:
     parsed = feedparser.parse(response.content)
     assert not parsed.bozo, parsed.get("bozo_exception")
     assert parsed.version == "atom10"
-    assert parsed.feed.id == "http://briefing.test/feed.xml?limit=2"
+    assert parsed.feed.id == f"{PUBLIC}/feed.xml?limit=2"
     entries = parsed.entries
     assert [e.title for e in entries] == ["정책 기사 3", '<예산> & "재정"']
     third, second = entries
@@ -357,6 +359,50 @@ async def test_post_crawls_validates_its_body(api: Api, body: dict[str, Any], me
     assert api.crawls.submitted == []
 
 
+@pytest.mark.asyncio
+async def test_a_run_lists_its_failed_items_with_url_stage_and_reason(api: Api) -> None:
+    with api.crawls.db.session() as session:
+        run = storage.create_run(session=session, source="korea_kr:policy", trigger="scheduled")
+        storage.record_errors(
+            session=session,
+            run_id=run.id,
+            errors=[
+                ("https://www.korea.kr/list?page=1", "http_500", "list page answered 500"),
+                ("https://www.korea.kr/view?id=9", "layout_changed", "no title <h1> in <script>x</script>"),
+            ],
+        )
+        storage.finish_run(session=session, run_id=run.id, status="failed", reason="no list page answered")
+        other = storage.create_run(session=session, source="korea_kr:press")
+    body = (await api.get(f"/crawls/{run.id}")).json()
+    assert body["status"] == "failed" and body["reason"] == "no list page answered"
+    failed = [{k: v for k, v in item.items() if k != "at"} for item in body["failed_items"]]
+    assert failed == [
+        {"url": "https://www.korea.kr/list?page=1", "stage": None, "kind": "http_500",
+         "reason": "list page answered 500"},
+        {"url": "https://www.korea.kr/view?id=9", "stage": None, "kind": "layout_changed",
+         "reason": "no title in"},
+    ]  # fmt: skip
+    assert all(item["at"] for item in body["failed_items"])
+    assert (await api.get(f"/crawls/{other.id}")).json()["failed_items"] == []
+    listed = (await api.get("/crawls")).json()["items"]
+    assert all("failed_items" not in item for item in listed)  # only the one run's page has them
+
+
+def test_a_stored_stage_is_shown() -> None:
+    from scheduler.api.crawls import failed_item
+
+    @dataclass
+    class WithStage:  # an error record as storage keeps it once FailedPage.stage is stored
+        url: str = "https://www.korea.kr/att.hwpx"
+        kind: str = "too_large"
+        reason: str = "attachment over 20 MiB"
+        created_at: datetime = datetime(2026, 11, 20, tzinfo=UTC)
+        stage: str = "attachment"
+
+    shown = failed_item(WithStage())  # type: ignore[arg-type]
+    assert (shown.stage, shown.kind, shown.reason) == ("attachment", "too_large", "attachment over 20 MiB")
+
+
 # --- access ---------------------------------------------------------------------------------
 
 
@@ -378,13 +424,14 @@ async def test_without_token_only_loopback_callers_may_trigger(api: Api) -> None
         ({}, False),
         ({"Authorization": "Bearer wrong"}, False),
         ({"Authorization": "Basic czNjcjN0"}, False),
-        ({"Authorization": "Bearer s3cr3t"}, True),
+        ({"Authorization": f"Bearer {TOKEN[:-1]}"}, False),
+        ({"Authorization": f"Bearer {TOKEN}"}, True),
     ],
 )
 async def test_with_token_every_caller_needs_it(
     db: Database, tmp_path: Any, headers: dict[str, str], allowed: bool
 ) -> None:
-    settings = Settings(database_url=db.url, data_dir=tmp_path, api_token="s3cr3t")
+    settings = Settings(database_url=db.url, data_dir=tmp_path, api_token=TOKEN)
     crawls = FakeCrawls(db)
     async with make_client(create_app(settings, db, crawls, FakeSchedule()), REMOTE) as client:
         response = await client.post("/crawls", json={"source": "korea_kr"}, headers=headers)
@@ -421,6 +468,62 @@ async def test_healthz_is_503_when_the_scheduler_is_not_running(api: Api) -> Non
     assert response.status_code == 503
     assert response.json()["status"] == "degraded"
     assert response.json()["scheduler"] is False
+
+
+def fail_source(db: Database, name: str, status: str, reason: str | None) -> None:
+    """What a failed run leaves behind: the run failed and the source's state set to `status`."""
+    with db.session() as session:
+        run = storage.create_run(session=session, source=name, trigger="scheduled")
+        storage.finish_run(session=session, run_id=run.id, status="failed", exit_code=1, reason=reason)
+        storage.record_check(
+            session=session, name=name, kind="korea_kr", url=None, status=status, error=reason
+        )
+
+
+@pytest.mark.asyncio
+async def test_healthz_is_503_naming_an_enabled_source_in_error(api: Api) -> None:
+    fail_source(
+        api.crawls.db, "korea_kr:policy", "error", "could not reach https://www.korea.kr: DNS failure"
+    )
+    response = await api.get("/healthz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert body["database"] is True and body["scheduler"] is True
+    assert body["problems"] == [
+        "source korea_kr:policy is in state error: could not reach https://www.korea.kr: DNS failure"
+    ]
+    source = body["sources"]["korea_kr:policy"]
+    assert source["state"] == "error"
+    assert source["state_reason"] == "could not reach https://www.korea.kr: DNS failure"
+    assert source["last_run"]["status"] == "failed"
+
+    # A later run that succeeds sets the state back to ok: healthy again.
+    with api.crawls.db.session() as session:
+        storage.record_check(session=session, name="korea_kr:policy", kind="korea_kr", url=None, status="ok")
+    healthy = await api.get("/healthz")
+    assert healthy.status_code == 200
+    assert healthy.json()["problems"] == []
+    assert healthy.json()["sources"]["korea_kr:policy"]["state"] == "ok"
+
+
+@pytest.mark.asyncio
+async def test_healthz_ignores_failing_sources_that_are_not_enabled(api: Api) -> None:
+    fail_source(api.crawls.db, "feed:retired", "dead", "feed answered 404")
+    response = await api.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["sources"]["feed:retired"]["state"] == "dead"  # shown, not alarming
+    api.schedule.next_runs["feed:retired"] = None  # enabled again
+    alarmed = await api.get("/healthz")
+    assert alarmed.status_code == 503
+    assert alarmed.json()["problems"] == ["source feed:retired is in state dead: feed answered 404"]
+
+
+@pytest.mark.asyncio
+async def test_healthz_reads_a_site_wide_state_and_cleans_the_reason(api: Api) -> None:
+    fail_source(api.crawls.db, "korea_kr", "error", "<b>list pages</b> changed\x1b")
+    body = (await api.get("/healthz")).json()
+    assert body["problems"] == ["source korea_kr:policy is in state error: list pages changed"]
 
 
 @pytest.mark.asyncio

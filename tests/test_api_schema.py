@@ -21,7 +21,7 @@ from tests.test_api import FakeCrawls, FakeSchedule, seed
 def api_schema(db: Database, tmp_path: Path) -> Any:
     seed(db, [make_article(n, title=f"정부예산안 {n} 자율제조") for n in range(1, 8)], post=True)
     app = create_app(
-        Settings(database_url=db.url, data_dir=tmp_path, api_token="token"),
+        Settings(database_url=db.url, data_dir=tmp_path, api_token="token-0123456789abcdef"),
         db,
         FakeCrawls(db),
         FakeSchedule(),
@@ -47,6 +47,6 @@ def test_no_server_errors(case: Any) -> None:
     # or a since/until pair can be schema-valid yet meaningless (422 is right), and Starlette's
     # 405 lists only the methods of the route it matched in `Allow`.
     case.call_and_validate(
-        headers={"Authorization": "Bearer token"},
+        headers={"Authorization": "Bearer token-0123456789abcdef"},
         excluded_checks=[positive_data_acceptance, allow_header_conformance],
     )

@@ -44,7 +44,7 @@ def raw() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def compose(raw: dict[str, Any]) -> dict[str, Any]:
-    return interpolate(raw, {"BRIEFING_API_TOKEN": "secret", "POSTGRES_PASSWORD": "pw"})
+    return interpolate(raw, {"BRIEFING_API_TOKEN": "compose-secret-0123456789", "POSTGRES_PASSWORD": "pw"})
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +112,7 @@ def test_the_app_environment_is_a_valid_configuration(
         monkeypatch.setenv(key, value)
     settings = Settings()
     assert settings.database_url == env["BRIEFING_DATABASE_URL"]
-    assert settings.api_token == "secret"
+    assert settings.api_token == "compose-secret-0123456789"
     assert settings.bind_error() is None  # 0.0.0.0 with a token is allowed
     assert settings.auto_migrate is True
     published = compose["services"]["app"]["ports"][0]

@@ -33,7 +33,7 @@ pytestmark = pytest.mark.slow
 
 ARTICLES = 60
 GRACE = 3.0
-TOKEN = "e2e-token"
+TOKEN = "e2e-token-0123456789"
 _HANGUL_WORD = re.compile(r"[가-힣]{4,}")
 
 

@@ -9,6 +9,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.config import JsonDict
 
+from storage import CrawlRun
+
 RunStatus = Literal["queued", "running", "succeeded", "failed", "interrupted"]
 DATE_TIME: JsonDict = {"format": "date-time"}
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -88,8 +90,29 @@ class RunOut(BaseModel):
     counts: RunCounts
 
 
+def run_out(run: CrawlRun) -> RunOut:
+    return RunOut.model_validate(run.to_json())
+
+
 class RunsOut(BaseModel):
     items: list[RunOut]
+
+
+class FailedItemOut(BaseModel):
+    """One page or entry of a run that could not be crawled or stored."""
+
+    url: str
+    stage: str | None = Field(
+        description="Where it failed: list, article, attachment, normalize or store; "
+        "null for errors recorded before stages were stored."
+    )
+    kind: str = Field(description="A named failure kind, e.g. http_404, timeout, layout_changed.")
+    reason: str
+    at: str = Field(json_schema_extra=DATE_TIME)
+
+
+class RunDetailOut(RunOut):
+    failed_items: list[FailedItemOut] = Field(description="The run's failed items, oldest first.")
 
 
 class CrawlRequest(BaseModel):
@@ -126,6 +149,8 @@ class ConflictOut(BaseModel):
 class SourceHealth(BaseModel):
     last_run: RunOut | None
     next_run_at: str | None = Field(json_schema_extra=DATE_TIME)
+    state: str | None = Field(None, description="ok, error, drift or dead; null before the first check.")
+    state_reason: str | None = Field(None, description="Why the state is not ok.")
 
 
 class HealthOut(BaseModel):
@@ -134,3 +159,6 @@ class HealthOut(BaseModel):
     scheduler: bool
     active_runs: dict[str, int] = Field(description="Source -> id of the run in progress.")
     sources: dict[str, SourceHealth]
+    problems: list[str] = Field(
+        default_factory=list, description="What is wrong, one line each (empty when status is ok)."
+    )

@@ -1,0 +1,81 @@
+"""Article fields as the API shows them: the posts' sanitizer on HTML, plain text, web URLs only.
+
+Stored fields hold what the site sent. Every channel that serves them (JSON, Atom) goes through
+here, so a hostile title or body reaches a reader as text or as the post format's clean HTML,
+never as markup of its own.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from crawler.posts.sanitize import WEB_SCHEMES, plain_text, sanitize
+from storage import StoredArticle
+
+LINK_REL = "nofollow noopener"  # as the posts' default profile puts on body links
+# Control characters have no place in HTML (and XML cannot carry them); tab and newlines stay.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# What plain_text does to a string without markup, entities, NUL or a byte-order mark (which its
+# HTML parser drops):
+# controls become spaces, bidirectional overrides go, spaces collapse. A test holds the two equal.
+_NEEDS_PARSER = re.compile("[<&\x00\ufeff]")
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+
+
+def safe_html(body: str) -> str:
+    """The body as the post format's HTML: its tags, attributes and http(s) URLs only."""
+    return _CONTROLS.sub("", sanitize(body, LINK_REL))
+
+
+def safe_url(value: str) -> str:
+    """An http(s) URL as text, or "" for anything else (javascript:, data:, relative, markup)."""
+    url = text(value)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    return url if parts.scheme.lower() in WEB_SCHEMES and parts.netloc else ""
+
+
+def text(value: str) -> str:
+    """`plain_text`, without its HTML parser for the many strings that hold nothing to parse."""
+    if _NEEDS_PARSER.search(value):
+        return plain_text(value)
+    return " ".join(_BIDI_CONTROLS.sub("", _CONTROLS.sub(" ", value)).split())
+
+
+def safe_text(value: str | None) -> str | None:
+    return None if value is None else text(value)
+
+
+def safe_article(stored: StoredArticle) -> dict[str, object]:
+    """The CLI's article JSON (`StoredArticle.to_json`) with every string made safe to show."""
+    data = stored.to_json()
+    a = stored.article
+    data.update(
+        source=text(stored.source),
+        external_id=text(a.external_id),
+        url=safe_url(a.url),
+        section=text(a.section),
+        title=text(a.title),
+        subtitle=plain_text_lines(a.subtitle),
+        ministry=safe_text(a.ministry),
+        rep_code=safe_text(a.rep_code),
+        tags=[text(t) for t in a.tags],
+        license=safe_text(a.license),
+        contact=safe_text(a.contact),
+        images=[{"url": safe_url(i.url), "caption": text(i.caption)} for i in a.images],
+        attachments=[
+            {"name": text(t.name), "url": safe_url(t.url), "extension": text(t.extension)}
+            for t in a.attachments
+        ],
+        body_html=safe_html(a.body_html),
+    )
+    return data
+
+
+def plain_text_lines(value: str) -> str:
+    """Plain text that keeps its line breaks (subtitles are one per line)."""
+    lines = (text(line) for line in value.split("\n"))
+    return "\n".join(line for line in lines if line)
