@@ -167,6 +167,8 @@ def create_app(settings: Settings, db: Database, manager: Crawls, schedule: Sche
         description="Crawl runs and stored articles of 정책브리핑 (korea.kr). Read endpoints are open; "
         "POST /crawls needs `Authorization: Bearer $BRIEFING_API_TOKEN` when a token is configured.",
         responses={422: {"model": ErrorOut, "description": "A parameter is invalid; `detail` says which."}},
+        docs_url=None,  # /docs is served by scheduler.web from briefing's own files (no CDN)
+        redoc_url=None,  # ReDoc would load from a CDN
     )
     app.state.settings = settings
 
@@ -350,4 +352,7 @@ def create_app(settings: Settings, db: Database, manager: Crawls, schedule: Sche
         text = metrics.render(runs, counts, active=manager.active_run_ids, scheduler_running=schedule.running)
         return Response(text, media_type=metrics.MEDIA_TYPE)
 
+    from scheduler.web import mount_web  # here: scheduler.web imports this module's filter builder
+
+    mount_web(app, settings=settings, db=db, manager=manager, schedule=schedule)
     return app

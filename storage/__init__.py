@@ -3,6 +3,7 @@
 from storage.articles import (
     ArticleFilter,
     count_articles,
+    count_matching,
     count_revisions,
     find_article,
     get_article,
@@ -28,6 +29,7 @@ from storage.runs import (
     mark_running,
     record_errors,
 )
+from storage.revisions import Revision, list_revisions
 from storage.sources import SourceState, get_source_state, record_check, source_states, stored_ids
 from storage.types import ArticlePage, CrawlErrorRecord, CrawlRun, StoredArticle, UpsertResult
 
@@ -42,12 +44,14 @@ __all__ = [
     "SourceBusy",
     "SourceState",
     "StoredArticle",
+    "Revision",
     "UpsertResult",
     "active_run",
     "add_counts",
     "advance_backfill",
     "close_orphaned_runs",
     "count_articles",
+    "count_matching",
     "count_revisions",
     "create_run",
     "find_article",
@@ -61,6 +65,7 @@ __all__ = [
     "list_articles",
     "list_backfills",
     "list_errors",
+    "list_revisions",
     "list_runs",
     "mark_running",
     "open_backfill",
