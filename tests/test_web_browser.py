@@ -459,7 +459,7 @@ def test_sign_in_then_crawl_now_and_watch_the_run(browser: Browser, service: Ser
 
 def test_a_failed_run_shows_its_items(browser: Browser, service: Service) -> None:
     browser.open(f"/web/runs/{service.failed_run}")
-    rows = browser.find_all("tr.failure")
+    rows = browser.find_all(".failure")
     assert rows, "the failed items are listed"
     text = " ".join(r.text for r in rows)
     assert f"newsId={service.broken_id}" in text

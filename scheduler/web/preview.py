@@ -67,10 +67,8 @@ def _images_as_links(html: str) -> str:
     for img in list(root.iter("img")):
         src, alt = img.get("src"), (img.get("alt") or "").strip()
         label = f"[이미지] {alt}" if alt else "[이미지]"
-        if src:
-            replacement = etree.Element("a", href=src)
-        else:  # a path on the blog itself (the profile's hero image): nothing to link to here
-            replacement = etree.Element("em")
+        # No src left: a path on the blog itself (the profile's hero image), nothing to link to.
+        replacement = etree.Element("a", href=src) if src else etree.Element("em")
         replacement.text = label
         replacement.tail = img.tail
         img.getparent().replace(img, replacement)

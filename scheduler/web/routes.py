@@ -311,7 +311,12 @@ def web_router(
                 )
             )
         refresh = any(r.active_run for r in rows)
-        context = {"rows": rows, "problem": problem, "scheduler_running": schedule.running, "refresh": refresh}
+        context = {
+            "rows": rows,
+            "problem": problem,
+            "scheduler_running": schedule.running,
+            "refresh": refresh,
+        }
         return page(request, state, "sources.html", context)
 
     @router.post("/web/sources/crawl")
@@ -319,7 +324,9 @@ def web_router(
         state = sessions.load(request)
         form = await _form(request)
         if not csrf_ok(state, form.get("csrf")):
-            return error(request, state, 403, "보안 토큰이 맞지 않습니다. 페이지를 새로 고친 뒤 다시 시도하세요.")
+            return error(
+                request, state, 403, "보안 토큰이 맞지 않습니다. 페이지를 새로 고친 뒤 다시 시도하세요."
+            )
         if not sessions.may_act(request, state):
             if sessions.needs_sign_in:
                 return redirect(request, state, "/web/signin?" + urlencode({"next": "/web/sources"}))
@@ -378,7 +385,9 @@ def web_router(
         form = await _form(request)
         target = _local_path(form.get("next"), "/web/sources")
         if not csrf_ok(state, form.get("csrf")):
-            return error(request, state, 403, "보안 토큰이 맞지 않습니다. 페이지를 새로 고친 뒤 다시 시도하세요.")
+            return error(
+                request, state, 403, "보안 토큰이 맞지 않습니다. 페이지를 새로 고친 뒤 다시 시도하세요."
+            )
         if not sessions.needs_sign_in:
             return redirect(request, state, target)
         if not sessions.sign_in(state, form.get("token", "")):
@@ -390,7 +399,9 @@ def web_router(
         state = sessions.load(request)
         form = await _form(request)
         if not csrf_ok(state, form.get("csrf")):
-            return error(request, state, 403, "보안 토큰이 맞지 않습니다. 페이지를 새로 고친 뒤 다시 시도하세요.")
+            return error(
+                request, state, 403, "보안 토큰이 맞지 않습니다. 페이지를 새로 고친 뒤 다시 시도하세요."
+            )
         sessions.sign_out(state)
         return redirect(request, state, "/")
 
@@ -413,7 +424,9 @@ def web_router(
     return router
 
 
-def mount_web(app: FastAPI, *, settings: Settings, db: Database, manager: Crawls, schedule: ScheduleState) -> None:
+def mount_web(
+    app: FastAPI, *, settings: Settings, db: Database, manager: Crawls, schedule: ScheduleState
+) -> None:
     """Serve the web pages, their static files and the offline /docs from `app`."""
     app.mount(STATIC_URL, StaticFiles(directory=HERE / "static"), name="web-static")
     app.include_router(
