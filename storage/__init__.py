@@ -14,6 +14,7 @@ from storage.articles import (
 )
 from storage.backfills import Backfill, advance_backfill, list_backfills, open_backfill, set_backfill_status
 from storage.db import DEFAULT_URL, Database
+from storage.revisions import Revision, list_revisions
 from storage.runs import (
     SourceBusy,
     active_run,
@@ -29,7 +30,6 @@ from storage.runs import (
     mark_running,
     record_errors,
 )
-from storage.revisions import Revision, list_revisions
 from storage.sources import SourceState, get_source_state, record_check, source_states, stored_ids
 from storage.types import ArticlePage, CrawlErrorRecord, CrawlRun, StoredArticle, UpsertResult
 
@@ -41,10 +41,10 @@ __all__ = [
     "CrawlErrorRecord",
     "CrawlRun",
     "Database",
+    "Revision",
     "SourceBusy",
     "SourceState",
     "StoredArticle",
-    "Revision",
     "UpsertResult",
     "active_run",
     "add_counts",

@@ -251,6 +251,40 @@ async def test_an_article_without_a_stored_post_is_previewed_with_the_profile(
     assert (await client.get(f"/web/articles/{article_id}.md")).text.startswith("---\n")
 
 
+def test_count_matching_uses_the_search_and_stops_at_the_cap(db: Database) -> None:
+    seed(db)
+    with db.session() as session:
+        everything = storage.count_matching(session=session)
+        found = storage.count_matching(session=session, where=storage.ArticleFilter(query="자율제조"))
+        capped = storage.count_matching(session=session, cap=7)
+        licence = storage.count_matching(session=session, where=storage.ArticleFilter(license_type=4))
+    assert (everything, found, capped, licence) == (25, 5, 7, 6)
+
+
+def test_revisions_name_the_fields_each_one_changed(db: Database) -> None:
+    [article_id] = seed(db, 1)
+    with db.session() as session:
+        storage.upsert_articles(session=session, articles=[make_article(1, title="새 제목")])
+        storage.upsert_articles(session=session, articles=[make_article(1, title="새 제목", tags=("예산",))])
+        revisions = storage.list_revisions(session=session, article_id=article_id)
+    assert [(r.number, r.changed) for r in revisions] == [
+        (1, ()),
+        (2, ("title",)),
+        (3, ("tags",)),
+    ]
+
+
+@pytest.mark.asyncio
+async def test_stored_text_is_escaped_on_every_page(web: Web, client: httpx.AsyncClient) -> None:
+    hostile = make_article(1, title='<script>alert("t")</script>제목', ministry="<b>부</b>")
+    with web.db.session() as session:
+        [article_id] = storage.upsert_articles(session=session, articles=[hostile]).ids
+    for path in ("/", f"/web/articles/{article_id}"):
+        html = (await client.get(path)).text
+        assert "<script>alert" not in html and "&lt;script&gt;alert" in html
+        assert "<b>부</b>" not in html
+
+
 # --- sign-in and actions ---------------------------------------------------------------------
 
 
