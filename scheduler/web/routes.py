@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote, urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -25,15 +25,16 @@ from crawler.posts.render import PostRenderer
 from crawler.posts.slug import slugify
 from crawler.registry import SOURCE_KINDS
 from domain.article import KST
-from scheduler.api import Crawls, ScheduleState, article_filter
+from scheduler.api import Crawls, ScheduleState
 from scheduler.crawls import default_window, parse_target
 from scheduler.manager import AlreadyRunning, ShuttingDown
+from scheduler.schedule import jobs_from_settings
 from scheduler.settings import Settings
 from scheduler.web import labels
+from scheduler.web.forms import article_filter_from, local_path, read_form
 from scheduler.web.preview import preview
 from scheduler.web.session import SessionState, WebSessions, csrf_ok
 from storage import (
-    ArticleFilter,
     CrawlRun,
     Database,
     StoredArticle,
@@ -54,7 +55,6 @@ STATIC_URL = "/web/static"
 PAGE_SIZE = 20
 COUNT_CAP = 1000
 REFRESH_SECONDS = 2
-MAX_FORM_BYTES = 8192
 ACTIVE = ("queued", "running")
 NAV = {
     "articles.html": "articles",
@@ -82,21 +82,6 @@ def _templates() -> Jinja2Templates:
         license_label=labels.license_label,
     )
     return templates
-
-
-def _local_path(target: str | None, default: str) -> str:
-    """Only a path on this site is a place to return to after signing in."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return default
-
-
-async def _form(request: Request) -> dict[str, str]:
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
-        raise HTTPException(413, detail="form too large")
-    parsed = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
-    return {key: values[0] for key, values in parsed.items() if values}
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -154,37 +139,6 @@ def web_router(
 
     # --- articles ------------------------------------------------------------------------------
 
-    def _filter(params: Mapping[str, str]) -> ArticleFilter:
-        """The API's filter builder over the form's fields; ValueError says what is wrong."""
-        for name, value in params.items():
-            if len(value) > 200:
-                raise ValueError(f"{name}: 200자 이내로 입력하세요")
-
-        def day(name: str) -> date | None:
-            raw = params.get(name) or ""
-            try:
-                return date.fromisoformat(raw) if raw else None
-            except ValueError:
-                raise ValueError(f"{name}: 날짜는 YYYY-MM-DD 형식으로 입력하세요") from None
-
-        try:
-            where = article_filter(
-                q=params.get("q"),
-                source=params.get("source"),
-                ministry=params.get("ministry"),
-                category=params.get("category"),
-                since=day("since"),
-                until=day("until"),
-            )
-        except HTTPException as exc:
-            raise ValueError(str(exc.detail)) from exc
-        licence = params.get("license") or ""
-        if licence:
-            if licence not in {"1", "2", "3", "4"}:
-                raise ValueError("license: 1~4 중 하나를 고르세요")
-            where = dataclasses.replace(where, license_type=int(licence))
-        return where
-
     @router.get("/", response_class=HTMLResponse)
     @router.get("/web/articles", response_class=HTMLResponse)
     def articles_page(request: Request) -> Response:
@@ -204,7 +158,7 @@ def web_router(
             "problem": None,
         }
         try:
-            where = _filter(params)
+            where = article_filter_from(params)
             if cursor:
                 stamp, _ = decode_cursor(cursor)
                 if stamp.tzinfo is None:
@@ -278,8 +232,6 @@ def web_router(
     @router.get("/web/sources", response_class=HTMLResponse)
     def sources_page(request: Request) -> Response:
         state = sessions.load(request)
-        from scheduler.schedule import jobs_from_settings
-
         problem = None
         try:
             jobs = jobs_from_settings(settings)
@@ -322,7 +274,7 @@ def web_router(
     @router.post("/web/sources/crawl")
     async def crawl_now(request: Request) -> Response:
         state = sessions.load(request)
-        form = await _form(request)
+        form = await read_form(request)
         if not csrf_ok(state, form.get("csrf")):
             return error(
                 request, state, 403, "보안 토큰이 맞지 않습니다. 페이지를 새로 고친 뒤 다시 시도하세요."
@@ -376,14 +328,14 @@ def web_router(
     @router.get("/web/signin", response_class=HTMLResponse)
     def signin_page(request: Request) -> Response:
         state = sessions.load(request)
-        target = _local_path(request.query_params.get("next"), "/web/sources")
+        target = local_path(request.query_params.get("next"), "/web/sources")
         return page(request, state, "signin.html", {"next": target, "failed": False})
 
     @router.post("/web/signin", response_class=HTMLResponse)
     async def signin(request: Request) -> Response:
         state = sessions.load(request)
-        form = await _form(request)
-        target = _local_path(form.get("next"), "/web/sources")
+        form = await read_form(request)
+        target = local_path(form.get("next"), "/web/sources")
         if not csrf_ok(state, form.get("csrf")):
             return error(
                 request, state, 403, "보안 토큰이 맞지 않습니다. 페이지를 새로 고친 뒤 다시 시도하세요."
@@ -397,7 +349,7 @@ def web_router(
     @router.post("/web/signout")
     async def signout(request: Request) -> Response:
         state = sessions.load(request)
-        form = await _form(request)
+        form = await read_form(request)
         if not csrf_ok(state, form.get("csrf")):
             return error(
                 request, state, 403, "보안 토큰이 맞지 않습니다. 페이지를 새로 고친 뒤 다시 시도하세요."
