@@ -24,7 +24,7 @@ import uvicorn
 from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.logs import setup_logging
-from scheduler.api import create_app
+from scheduler.app import create_app
 from scheduler.crawls import pid_alive
 from scheduler.manager import CrawlManager
 from scheduler.schedule import Schedule

@@ -3,6 +3,7 @@
 from storage.articles import (
     ArticleFilter,
     count_articles,
+    count_matching,
     count_revisions,
     find_article,
     get_article,
@@ -13,6 +14,7 @@ from storage.articles import (
 )
 from storage.backfills import Backfill, advance_backfill, list_backfills, open_backfill, set_backfill_status
 from storage.db import DEFAULT_URL, Database
+from storage.revisions import Revision, list_revisions
 from storage.runs import (
     SourceBusy,
     active_run,
@@ -39,6 +41,7 @@ __all__ = [
     "CrawlErrorRecord",
     "CrawlRun",
     "Database",
+    "Revision",
     "SourceBusy",
     "SourceState",
     "StoredArticle",
@@ -48,6 +51,7 @@ __all__ = [
     "advance_backfill",
     "close_orphaned_runs",
     "count_articles",
+    "count_matching",
     "count_revisions",
     "create_run",
     "find_article",
@@ -61,6 +65,7 @@ __all__ = [
     "list_articles",
     "list_backfills",
     "list_errors",
+    "list_revisions",
     "list_runs",
     "mark_running",
     "open_backfill",

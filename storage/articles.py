@@ -293,6 +293,7 @@ class ArticleFilter:
     section: str | None = None
     since: datetime | None = None
     until: datetime | None = None  # exclusive
+    license_type: int | None = None  # KOGL type 1..4
 
 
 def _encode_cursor(row: ArticleRow) -> str:
@@ -310,12 +311,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         raise ValueError("invalid cursor: pass the next_cursor value from a previous page") from exc
 
 
-def list_articles(
-    *, session: Session, where: ArticleFilter | None = None, limit: int = 20, cursor: str | None = None
-) -> ArticlePage:
-    """Newest first, `limit` at most 100, with an opaque cursor for the next page."""
-    where = where or ArticleFilter()
-    limit = max(1, min(limit, MAX_LIMIT))
+def _filter_conditions(where: ArticleFilter) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if where.source:
         conditions.append(SourceRow.name == where.source)
@@ -327,6 +323,18 @@ def list_articles(
         conditions.append(ArticleRow.published_at >= where.since)
     if where.until:
         conditions.append(ArticleRow.published_at < where.until)
+    if where.license_type is not None:
+        conditions.append(ArticleRow.license_type == where.license_type)
+    return conditions
+
+
+def list_articles(
+    *, session: Session, where: ArticleFilter | None = None, limit: int = 20, cursor: str | None = None
+) -> ArticlePage:
+    """Newest first, `limit` at most 100, with an opaque cursor for the next page."""
+    where = where or ArticleFilter()
+    limit = max(1, min(limit, MAX_LIMIT))
+    conditions = _filter_conditions(where)
     if cursor:
         stamp, ident = decode_cursor(cursor)
         conditions.append(
@@ -354,6 +362,30 @@ def list_articles(
     items = [_stored(r[0], r[1]) for r in rows[:limit]]
     next_cursor = _encode_cursor(rows[limit - 1][0]) if len(rows) > limit else None
     return ArticlePage(items=items, next_cursor=next_cursor)
+
+
+def count_matching(*, session: Session, where: ArticleFilter | None = None, cap: int = 1000) -> int:
+    """How many articles match `where` (the same search as list_articles), counted up to `cap`.
+
+    Capped because a frequent word matches most of the table and an exact figure past a
+    thousand tells a reader nothing a "1,000+" does not.
+    """
+    where = where or ArticleFilter()
+    conditions = _filter_conditions(where)
+
+    def limited(match: Sequence[ColumnElement[bool]]) -> Select[int]:
+        ids = (
+            select(ArticleRow.id)
+            .join(SourceRow, SourceRow.id == ArticleRow.source_id)
+            .where(*conditions, *match)
+            .order_by(ArticleRow.published_at.desc(), ArticleRow.id.desc())
+            .limit(cap)
+            .subquery()
+        )
+        return select(func.count()).select_from(ids)
+
+    rows = search.find(session, where.query, limited)
+    return int(rows[0][0]) if rows else 0
 
 
 def iter_articles(

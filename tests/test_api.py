@@ -15,7 +15,7 @@ import pytest_asyncio
 
 import storage
 from domain.article import KST, Article
-from scheduler.api import create_app
+from scheduler.app import create_app
 from scheduler.crawls import CrawlTarget
 from scheduler.manager import AlreadyRunning, ShuttingDown
 from scheduler.settings import Settings

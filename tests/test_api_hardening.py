@@ -12,7 +12,7 @@ import feedparser
 import httpx
 import pytest
 
-from scheduler.api import create_app
+from scheduler.app import create_app
 from scheduler.settings import TOKEN_MIN_LENGTH, Settings
 from storage import Database
 from storage.db import EngineOptions

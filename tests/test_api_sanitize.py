@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 
 from crawler.posts.sanitize import plain_text, sanitize
 from domain.article import Attachment, Image
-from scheduler.api import create_app
 from scheduler.api.atom import ATOM, atom_feed
 from scheduler.api.safe import LINK_REL, safe_article
 from scheduler.api.safe import text as api_text
+from scheduler.app import create_app
 from scheduler.settings import Settings
 from storage import Database, StoredArticle
 from tests.factories import make_article

@@ -10,7 +10,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import allow_header_conformance, positive_data_acceptance
 
-from scheduler.api import create_app
+from scheduler.app import create_app
 from scheduler.settings import Settings
 from storage import Database
 from tests.factories import make_article

@@ -21,11 +21,11 @@ from crawler.documents import (
     TooManyEntries,
     TooManyPages,
     ZipBomb,
-    _read_member,
     document_paragraphs,
     hwpx_paragraphs,
     pdf_paragraphs,
 )
+from crawler.documents.hwpx import _read_member
 from tests.replica.documents import (
     PICTURE_NOISE,
     build_hwpx,

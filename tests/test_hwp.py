@@ -17,7 +17,7 @@ from crawler.documents import (
     TooSlow,
     document_paragraphs,
 )
-from crawler.hwp import CorruptHwp, EncryptedHwp, hwp_paragraphs, para_text, records
+from crawler.documents.hwp import CorruptHwp, EncryptedHwp, hwp_paragraphs, para_text, records
 from tests.replica.hwp_files import (
     build_hwp,
     compound_file,

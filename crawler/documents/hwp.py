@@ -21,7 +21,7 @@ import struct
 import zlib
 from collections.abc import Iterator
 
-from crawler.documents import (
+from crawler.documents.limits import (
     DEFAULT_LIMITS,
     Deadline,
     DecompressionBomb,

@@ -1,4 +1,4 @@
-"""create_app: the FastAPI application, its shared parts, middleware, error handlers and routers."""
+"""create_app: the one FastAPI application: the API's routers, the web pages, middleware, error handlers."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from scheduler.api.health import router as health_router
 from scheduler.api.limits import BodyLimit
 from scheduler.api.schemas import ErrorOut
 from scheduler.settings import Settings
+from scheduler.web import mount_web
 from storage import Database
 
 
@@ -36,6 +37,8 @@ def create_app(
     """
     app = FastAPI(
         title="briefing",
+        docs_url=None,  # /docs is served by scheduler.web from briefing's own files (no CDN)
+        redoc_url=None,  # ReDoc would load from a CDN
         version="0.1.0",
         description="Crawl runs and stored articles of 정책브리핑 (korea.kr). Read endpoints are open; "
         "POST /crawls needs `Authorization: Bearer $BRIEFING_API_TOKEN` when a token is configured.",
@@ -54,4 +57,5 @@ def create_app(
     app.include_router(articles_router)
     app.include_router(feed_router)
     app.include_router(health_router)
+    mount_web(app, settings=settings, db=db, manager=manager, schedule=schedule)
     return app
