@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from crawler.posts.normalize import Post
+from crawler.posts.post import Post
 from crawler.posts.slug import FALLBACK, slugify, truncate
 from domain.article import KST
 

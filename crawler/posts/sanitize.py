@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html as htmlcodec
 import re
+from urllib.parse import urljoin, urlsplit
 
 import nh3
 
@@ -84,3 +85,13 @@ def plain_text(value: str) -> str:
 
 
 _TAG_LIKE = re.compile(r"</?[A-Za-z!/][^>]*>?")
+
+
+def web_url(base_url: str, reference: str) -> str | None:
+    """`reference` made absolute against `base_url`, or None unless that leads to an http(s) URL."""
+    try:
+        url = urljoin(base_url, reference)
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:  # e.g. a malformed IPv6 host
+        return None
+    return url if scheme in WEB_SCHEMES and reference else None
