@@ -592,3 +592,10 @@ def test_the_body_is_parsed_once_per_article(monkeypatch: pytest.MonkeyPatch) ->
     body = "<div><p>a</p><p><img src='/i.jpg' alt='c'></p><p>c</p><table><tr><td>1</td></tr></table></div>"
     normalize(article(body_html=body, subtitles=()), Profile())
     assert len(calls) == 1
+
+
+def test_an_odd_tag_name_does_not_break_the_steps() -> None:
+    """`<script<` parses as a tag named `script<`, which lxml refuses to assign again (found by hypothesis)."""
+    post = normalize(article(body_html="<p>a</p><script<>x<h1>t</h1>", subtitles=()), Profile())
+    assert "<script" not in post.text
+    assert '<h2 data-ke-size="size26">t</h2>' in post.body

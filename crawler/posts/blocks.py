@@ -8,10 +8,9 @@ from collections.abc import Iterable
 
 from lxml.html import HtmlElement
 
-from crawler.posts.frontmatter import clean_text
 from crawler.posts.layout import INDENT
 from crawler.posts.profile import Profile
-from crawler.posts.sanitize import TISTORY_SIZES, sanitize, web_url
+from crawler.posts.sanitize import TISTORY_SIZES, plain_text, sanitize, web_url
 from crawler.posts.tree import serialize_element
 from domain.article import Article
 
@@ -81,7 +80,7 @@ def hero_block(profile: Profile) -> str:
 def closing_blocks(article: Article, profile: Profile) -> list[str]:
     """Contact line (when the source has one), attribution, source link, footer (when set)."""
     blocks = []
-    contact = clean_text(article.contact or "")
+    contact = plain_text(article.contact or "")
     if contact:
         blocks.append(escape_liquid(paragraph(f"{profile.contact_label}: {_text(contact)}")))
     blocks.append(paragraph(_text(profile.attribution)))

@@ -14,9 +14,8 @@ from urllib.parse import urlsplit
 from lxml import etree
 from lxml.html import HtmlElement
 
-from crawler.posts.frontmatter import clean_text
 from crawler.posts.layout import blockify, tidy_layout
-from crawler.posts.sanitize import TISTORY_SIZES, web_url
+from crawler.posts.sanitize import TISTORY_SIZES, clean_text, plain_text, web_url
 from crawler.posts.text import block_text
 from crawler.posts.tree import drop, elements, names, new_element
 from domain.article import Image
@@ -137,7 +136,8 @@ def collapse_captions(root: HtmlElement, images: Sequence[Image]) -> HtmlElement
     sometimes twice: the paragraphs that repeat the caption are dropped and the caption is kept
     as the figcaption (only when the source showed it). A link around the image is dropped.
     """
-    captions = {image.url: clean_text(image.caption) for image in images}
+    # Captions are text: markup in them (even escaped) is dropped, never carried into `alt`.
+    captions = {image.url: plain_text(image.caption) for image in images}
     blocks = list(root)
     index = 0
     while index < len(blocks):
@@ -146,7 +146,7 @@ def collapse_captions(root: HtmlElement, images: Sequence[Image]) -> HtmlElement
         img = _sole_image(block)
         if img is None:
             continue
-        alt = clean_text(img.get("alt", ""))
+        alt = plain_text(img.get("alt", ""))
         known = [c for c in (alt, captions.get(img.get("src", ""), "")) if c]
         shown = [text] if (text := block_text(block)) else []
         if shown and block.tag != "figure" and not any(_same_caption(shown[0], c) for c in known):

@@ -26,7 +26,8 @@ def blockify(root: HtmlElement) -> HtmlElement:
     split where the source has two line breaks in a row; `h1` becomes `h2` and `h5`/`h6` `h4`.
     """
     for el in elements(root):
-        el.tag = _HEADING_RENAMES.get(el.tag, el.tag)
+        if el.tag in _HEADING_RENAMES:  # only then: lxml refuses to re-set odd parsed names (`script<`)
+            el.tag = _HEADING_RENAMES[el.tag]
     blocks = _flatten(root)
     flat = new_element("div")
     flat.extend(blocks)

@@ -8,12 +8,12 @@ from collections.abc import Iterable, Sequence
 
 from lxml.html import HtmlElement
 
-from crawler.posts.frontmatter import clean_text
+from crawler.posts.sanitize import clean_text, plain_text
 
 
 def clean_title(raw: str) -> str:
-    """The title with HTML entities decoded (korea.kr escapes some twice) and whitespace collapsed."""
-    return clean_text(decode_entities(raw))
+    """The title as plain text: entities decoded (korea.kr escapes some twice), tags and controls out."""
+    return plain_text(raw)
 
 
 def decode_entities(text: str, *, rounds: int = 3) -> str:

@@ -8,8 +8,11 @@ import re
 from lxml import etree
 from lxml.html import HtmlElement, fragment_fromstring, html_parser
 
-# lxml refuses these in str input; they carry nothing anyway.
-_XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
+# lxml refuses these in str input; they carry nothing anyway. Bidirectional overrides, isolates and
+# marks go too: they can make text read differently from what it holds.
+_XML_UNSAFE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]"
+)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>", re.IGNORECASE)
 
 
