@@ -20,6 +20,7 @@ from crawler.posts.blocks import (
 )
 from crawler.posts.body import absolutize_urls, add_tistory_sizes, collapse_captions, drop_noise
 from crawler.posts.layout import blockify, tidy_layout
+from crawler.posts.licence import attribution
 from crawler.posts.normalize import normalize
 from crawler.posts.post import lead_image, publication_time, source_name
 from crawler.posts.profile import Profile
@@ -391,7 +392,7 @@ def test_closing_blocks() -> None:
     blocks = closing_blocks(article(contact="부서 <담당>(044-000-0000)"), profile)
     assert blocks == [
         '<p data-ke-size="size16">추가 문의: 부서 &lt;담당&gt;(044-000-0000)</p>',
-        f'<p data-ke-size="size16">{profile.attribution}</p>',
+        f'<p data-ke-size="size16">{attribution(article())}</p>',
         f'<p data-ke-size="size16">출처: <a href="{BASE}" rel="nofollow noopener">'
         "대한민국 정책브리핑(www.korea.kr)</a></p>",
         profile.footer_html,
@@ -595,7 +596,7 @@ def test_the_body_is_parsed_once_per_article(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_an_odd_tag_name_does_not_break_the_steps() -> None:
-    """`<script<` parses as a tag named `script<`, which lxml refuses to assign again (found by hypothesis)."""
+    """`<script<` parses as a tag named `script<`, which lxml refuses to set again (hypothesis found it)."""
     post = normalize(article(body_html="<p>a</p><script<>x<h1>t</h1>", subtitles=()), Profile())
     assert "<script" not in post.text
     assert '<h2 data-ke-size="size26">t</h2>' in post.body

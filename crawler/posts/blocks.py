@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from lxml.html import HtmlElement
 
 from crawler.posts.layout import INDENT
+from crawler.posts.licence import attribution
 from crawler.posts.profile import Profile
 from crawler.posts.sanitize import TISTORY_SIZES, plain_text, sanitize, web_url
 from crawler.posts.tree import serialize_element
@@ -83,7 +84,7 @@ def closing_blocks(article: Article, profile: Profile) -> list[str]:
     contact = plain_text(article.contact or "")
     if contact:
         blocks.append(escape_liquid(paragraph(f"{profile.contact_label}: {_text(contact)}")))
-    blocks.append(paragraph(_text(profile.attribution)))
+    blocks.append(paragraph(_text(attribution(article))))
     blocks.append(paragraph(f"{profile.source_label}: {_source_link(article.url, profile)}"))
     if profile.footer_html:
         blocks.append(profile.footer_html)

@@ -21,12 +21,19 @@ from crawler.posts.tree import drop, elements, names, new_element
 from domain.article import Image
 
 
-def clean_body(root: HtmlElement, base_url: str, images: Sequence[Image]) -> HtmlElement:
-    """Every body step before sanitizing, in order; the excerpt and the blocks both start here."""
+def clean_body(
+    root: HtmlElement, base_url: str, images: Sequence[Image], *, text_only: bool = False
+) -> HtmlElement:
+    """Every body step before sanitizing, in order; the excerpt and the blocks both start here.
+
+    `text_only`: the licence covers the text alone, so no image is embedded or hotlinked.
+    """
     root = drop_noise(root)
     root = absolutize_urls(root, base_url)
     root = blockify(root)
     root = collapse_captions(root, images)
+    if text_only:
+        root = drop_images(root)
     root = add_tistory_sizes(root)
     return tidy_layout(root)
 
@@ -191,6 +198,18 @@ def _figure(src: str, alt: str, caption: str) -> HtmlElement:
     if caption:
         etree.SubElement(figure, "figcaption").text = caption
     return figure
+
+
+def drop_images(root: HtmlElement) -> HtmlElement:
+    """Remove every image, and each figure with its caption (a caption without its photo says nothing).
+
+    For licences that cover the text only: the photos are someone else's (spec/korea-kr.md §5.7).
+    """
+    for figure in [block for block in root if block.tag == "figure"]:
+        drop(figure)
+    for img in list(root.iter("img")):
+        drop(img)
+    return root
 
 
 def add_tistory_sizes(root: HtmlElement) -> HtmlElement:

@@ -24,7 +24,9 @@ __all__ = ["Post", "normalize"]
 def normalize(article: Article, profile: Profile) -> Post:
     """Render `article` as a post; the same article and profile always give the same bytes."""
     title = clean_title(article.title)
-    body = clean_body(parse_fragment(article.body_html), article.url, article.images)
+    body = clean_body(
+        parse_fragment(article.body_html), article.url, article.images, text_only=article.license_text_only
+    )
     excerpt = make_excerpt(article.subtitles, body, profile.excerpt_limit)
     published = publication_time(article.published_at)
     values = front_matter(article, profile, title=title, excerpt=excerpt, published=published)

@@ -37,8 +37,12 @@ def publication_time(published_at: datetime) -> datetime:
 
 
 def lead_image(article: Article, profile: Profile) -> str:
-    """The front matter `image`: the profile's, or the article's first image under `lead`."""
-    if profile.image_policy == "lead":
+    """The front matter `image`: the profile's, or the article's first image under `lead`.
+
+    Never the article's image when its licence covers the text only: that would hotlink a photo
+    nobody licensed.
+    """
+    if profile.image_policy == "lead" and not article.license_text_only:
         for image in article.images[:1]:
             if web_url("", image.url.strip()):
                 return image.url.strip()
