@@ -505,3 +505,24 @@ def test_skipped_report_lists_each_article_or_counts_each_reason(tmp_path: Path)
         "  1  embargoed until 2026-05-21T12:00+09:00",
     ]
     assert skipped_report([], verbose=True) == []
+
+
+def test_a_rename_interrupted_before_the_manifest_write_is_finished_later(tmp_path: Path) -> None:
+    """The new file was written, the old one and the manifest not yet: the next export completes it."""
+    old, renamed = item("1", title="옛 제목"), item("1", title="새 제목")
+    export_posts([old], tmp_path, now=NOW)
+    (tmp_path / "_posts" / renamed.post.filename).write_text(renamed.post.text, encoding="utf-8")
+    result = export_posts([renamed], tmp_path, now=NOW)
+    assert (result.written, result.unchanged, result.removed) == (0, 1, 1)
+    assert list(posts(tmp_path)) == [renamed.post.filename]
+
+
+def test_a_manifest_naming_a_file_outside_posts_is_refused(tmp_path: Path) -> None:
+    victim = tmp_path / "victim.md"
+    victim.write_text("keep me", encoding="utf-8")
+    manifest = {"version": 1, "files": {"../victim.md": ["korea_kr", "1"]}}
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / MANIFEST_NAME).write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(ExportError, match="not a briefing manifest"):
+        export_posts([item("1")], tmp_path / "site", now=NOW)
+    assert victim.read_text(encoding="utf-8") == "keep me"

@@ -172,6 +172,8 @@ def test_every_front_matter_string_is_plain_text() -> None:
         ("  a \n\t b ", "a b"),
         ("R&amp;D &amp; AT&T", "R&D & AT&T"),
         ("", ""),
+        ("<\x01?x <\u202eb>c", "c"),  # an invisible character hiding a tag
+        ("<<?x>a", ""),  # removing one piece must not leave another tag behind
     ],
 )
 def test_plain_text(raw: str, expected: str) -> None:

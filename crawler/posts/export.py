@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import json
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -20,23 +19,25 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
-import yaml
-
 from crawler.posts.licence import KOGL_CONDITIONS
+from crawler.posts.manifest import (
+    MANIFEST_NAME,
+    ArticleKey,
+    ManifestError,
+    foreign_files,
+    manifest_text,
+    owners_of,
+    read_manifest,
+)
 from crawler.posts.post import Post
 from crawler.posts.slug import FALLBACK, slugify, truncate
 from domain.article import KST
 
 # KOGL type 1 ("출처표시") is the only licence that allows republishing with attribution alone.
 EXPORTABLE_LICENSE = 1
-MANIFEST_NAME = ".briefing-manifest.json"
 LOCK_NAME = ".briefing-export.lock"
-_MANIFEST_VERSION = 1
 # Most file systems limit a file name to 255 bytes.
 _MAX_NAME_BYTES = 255
-
-ArticleKey = tuple[str, str]  # (source, external_id)
-
 
 @dataclass(frozen=True, slots=True)
 class ExportItem:
@@ -105,9 +106,13 @@ def export_posts(
         return ExportResult(written=0, unchanged=0, skipped_items=tuple(skipped))
     posts_dir = out_dir / "_posts"
     with _locked(out_dir):
-        manifest = _read_manifest(out_dir)
-        owners = _owners(posts_dir, manifest, exportable.values())
-        names = assign_filenames(exportable.values(), owners, taken=_foreign_files(posts_dir, owners))
+        try:
+            manifest = read_manifest(out_dir)
+        except ManifestError as exc:
+            raise ExportError(str(exc)) from exc
+        posts = {key: item.post for key, item in exportable.items()}
+        owners = owners_of(posts_dir, manifest, posts)
+        names = assign_filenames(exportable.values(), owners, taken=foreign_files(posts_dir, owners))
         written = unchanged = removed = 0
         paths: list[Path] = []
         for key, item in exportable.items():
@@ -125,7 +130,8 @@ def export_posts(
                     removed += 1
                 del owners[name]
         owners.update((name, key) for key, name in names.items())
-        _write_manifest(out_dir, owners, manifest)
+        if owners != manifest:  # nothing changed: a re-export writes nothing, the manifest neither
+            _write_if_changed(out_dir / MANIFEST_NAME, manifest_text(owners))
     return ExportResult(
         written=written, unchanged=unchanged, paths=paths, removed=removed, skipped_items=tuple(skipped)
     )
@@ -218,110 +224,6 @@ def _suffixed_name(post: Post, suffix: str) -> str:
     budget = _MAX_NAME_BYTES - len(f"{prefix}{suffix}.md".encode())
     slug = truncate(post.slug, max_chars=len(post.slug), max_bytes=budget) or FALLBACK
     return f"{prefix}{slug}{suffix}.md"
-
-
-# --- the manifest: which article owns which file --------------------------------------------------
-
-
-def _read_manifest(out_dir: Path) -> dict[str, ArticleKey] | None:
-    """File name -> owner, from the manifest; None when there is none yet."""
-    path = out_dir / MANIFEST_NAME
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ExportError(f"{path} cannot be read ({exc}); move it away and export again") from exc
-    files = data.get("files") if isinstance(data, dict) else None
-    if not isinstance(files, dict) or not all(
-        isinstance(key, list) and len(key) == 2 and all(isinstance(part, str) for part in key)
-        for key in files.values()
-    ):
-        raise ExportError(f"{path} is not a briefing manifest; move it away and export again")
-    return {str(name): (key[0], key[1]) for name, key in files.items()}
-
-
-def _write_manifest(
-    out_dir: Path, owners: dict[str, ArticleKey], before: dict[str, ArticleKey] | None
-) -> None:
-    if owners == before:
-        return  # nothing changed: a re-export writes nothing
-    files = {name: list(owners[name]) for name in sorted(owners)}
-    text = json.dumps({"version": _MANIFEST_VERSION, "files": files}, ensure_ascii=False, indent=1)
-    _write_if_changed(out_dir / MANIFEST_NAME, text + "\n")
-
-
-def _owners(
-    posts_dir: Path, manifest: dict[str, ArticleKey] | None, items: Iterable[ExportItem]
-) -> dict[str, ArticleKey]:
-    """Who owns each post file: the manifest's entries whose file still exists, plus adopted files.
-
-    Adopted (files written without a manifest entry): a file holding exactly an item's post text,
-    (an export stopped before it wrote the manifest); and, in a folder that has no manifest yet
-    (exported by an older briefing), a file whose `source_url` is that of exactly one item.
-    """
-    owners = {
-        name: key for name, key in (manifest or {}).items() if (posts_dir / name).is_file()
-    }
-    unowned = [path for path in _post_files(posts_dir) if path.name not in owners]
-    if not unowned:
-        return owners
-    batch = list(items)
-    by_text = {item.post.text.encode("utf-8"): item.key for item in batch}
-    by_url: dict[str, list[ArticleKey]] = {}
-    for item in batch:
-        url = item.post.front_matter.get("source_url")
-        if isinstance(url, str) and url:
-            by_url.setdefault(url, []).append(item.key)
-    claimed = set(owners.values())
-    for path in unowned:
-        if path.is_symlink():
-            continue  # never adopt a link: writing through it could reach anywhere
-        data = _read_bytes(path)
-        key = by_text.get(data) if data is not None else None
-        if key is None and manifest is None and data is not None:
-            keys = by_url.get(_source_url_of(data) or "", [])
-            key = keys[0] if len(keys) == 1 else None
-        if key is not None and key not in claimed:
-            owners[path.name] = key
-            claimed.add(key)
-    return owners
-
-
-def _foreign_files(posts_dir: Path, owners: dict[str, ArticleKey]) -> set[str]:
-    """Names in `_posts` that no article owns (hand-written posts, links, anything else)."""
-    if not posts_dir.is_dir():
-        return set()
-    return {path.name for path in posts_dir.iterdir() if path.name not in owners}
-
-
-def _post_files(posts_dir: Path) -> list[Path]:
-    if not posts_dir.is_dir():
-        return []
-    return sorted(path for path in posts_dir.glob("*.md") if not path.name.startswith("."))
-
-
-def _read_bytes(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except OSError:
-        return None
-
-
-def _source_url_of(data: bytes) -> str | None:
-    """The `source_url` in a post file's front matter, or None."""
-    try:
-        lines = data.decode("utf-8").split("\n")
-    except UnicodeDecodeError:
-        return None
-    if lines[0] != "---" or "---" not in lines[1:]:
-        return None
-    try:
-        values = yaml.safe_load("\n".join(lines[1 : lines.index("---", 1)]))
-    except yaml.YAMLError:
-        return None
-    url = values.get("source_url") if isinstance(values, dict) else None
-    return url if isinstance(url, str) else None
 
 
 # --- files ----------------------------------------------------------------------------------------

@@ -81,15 +81,25 @@ def plain_text(value: str) -> str:
     whatever still looks like a tag is dropped: the result is safe wherever a theme prints it raw.
     Whitespace is collapsed to single spaces (see `clean_text`).
     """
-    text = value
+    text = _drop_invisible(value)
     for _ in range(_DECODE_ROUNDS):
-        cleaned = htmlcodec.unescape(
-            nh3.clean(text, tags=set(), clean_content_tags={"script", "style"}, strip_comments=True)
+        cleaned = _drop_invisible(
+            htmlcodec.unescape(
+                nh3.clean(text, tags=set(), clean_content_tags={"script", "style"}, strip_comments=True)
+            )
         )
         if cleaned == text:
             break
         text = cleaned
-    return clean_text(_BIDI_CONTROLS.sub("", _TAG_LIKE.sub("", text)))
+    # Removing one tag-like piece can join two others into a new one (`<<?x>a` -> `<a`): repeat.
+    while (stripped := _TAG_LIKE.sub("", text)) != text:
+        text = stripped
+    return clean_text(text)
+
+
+def _drop_invisible(text: str) -> str:
+    # First, so that an invisible character cannot hide a tag (`<\x01script`, `<\u202escript`).
+    return _DROPPED.sub("", _BIDI_CONTROLS.sub("", text))
 
 
 def clean_text(value: str) -> str:
