@@ -82,6 +82,8 @@ def plain_text(value: str) -> str:
     Whitespace is collapsed to single spaces (see `clean_text`).
     """
     text = _drop_invisible(value)
+    if "<" not in text and "&" not in text:  # no markup, no entity: nothing for the parser to do
+        return clean_text(text)
     for _ in range(_DECODE_ROUNDS):
         cleaned = _drop_invisible(
             htmlcodec.unescape(
