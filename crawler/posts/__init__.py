@@ -5,5 +5,6 @@ captions, Tistory sizes) and `layout` (blocks, line layout) change the tree, `te
 and excerpt, `blocks` serializes and sanitizes (`sanitize`, always last) and adds the blocks around
 the body, `licence` words the attribution, `post` holds the Post and its front matter values,
 `frontmatter` writes them; file names in `slug`, blog choices in `profile`; `render` binds a
-profile, `export` writes files. Nothing here fetches, reads settings or touches the database.
+profile, `export` writes files and `manifest` records which article owns each. Nothing here
+fetches, reads settings or touches the database.
 """
