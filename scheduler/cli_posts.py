@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from crawler.posts.export import ExportItem, export_posts
+from crawler.posts.export import ExportError, ExportItem, export_posts, skipped_report
 from crawler.posts.render import PostRenderer
 from domain.article import KST
 from scheduler.cli import _fail, _settings, app
@@ -80,6 +80,7 @@ def export(
     all_licenses: Annotated[
         bool, typer.Option("--all-licenses", help="Also export articles not under KOGL type 1.")
     ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", help="List each skipped article and why.")] = False,
 ) -> None:
     """Write stored articles as Jekyll posts; only new or changed files are written.
 
@@ -99,8 +100,13 @@ def export(
             )
             for s in iter_articles(session=session, where=ArticleFilter(since=start, until=end))
         ]
-    result = export_posts(reversed(items), out, all_licenses=all_licenses, now=datetime.now(UTC))
+    try:
+        result = export_posts(reversed(items), out, all_licenses=all_licenses, now=datetime.now(UTC))
+    except ExportError as exc:
+        raise _fail(f"export: {exc}", 1) from exc
     counts = f"{result.written} written, {result.unchanged} unchanged, {result.skipped} skipped"
     if result.removed:
         counts += f", {result.removed} old file(s) of retitled articles removed"
     typer.echo(f"exported to {out / '_posts'}: {counts}")
+    for line in skipped_report(result.skipped_items, verbose=verbose):
+        typer.echo(line)

@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+import fcntl
+import json
+import multiprocessing
 import os
+import threading
 from datetime import datetime, timedelta
 from pathlib import Path
+from tempfile import TemporaryDirectory
 
 import frontmatter
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from crawler.posts.export import ExportError, ExportItem, assign_filenames, export_posts
+from crawler.posts.export import (
+    LOCK_NAME,
+    MANIFEST_NAME,
+    ExportError,
+    ExportItem,
+    SkipReason,
+    assign_filenames,
+    export_posts,
+    skipped_report,
+)
 from crawler.posts.normalize import normalize
 from crawler.posts.profile import Profile
 from domain.article import KST, Article
@@ -53,7 +69,19 @@ def posts(out: Path) -> dict[str, bytes]:
 
 
 def all_files(root: Path) -> list[Path]:
-    return sorted(path for path in root.rglob("*") if path.is_file())
+    """Every file export made, but for its own bookkeeping (manifest, lock) in the output folder."""
+    return sorted(
+        path for path in root.rglob("*") if path.is_file() and path.name not in (MANIFEST_NAME, LOCK_NAME)
+    )
+
+
+def snapshot(root: Path) -> dict[str, tuple[int, int, bytes]]:
+    """Every file under `root` with its inode, modification time and bytes: equal means nothing written."""
+    return {
+        str(path.relative_to(root)): (path.stat().st_ino, path.stat().st_mtime_ns, path.read_bytes())
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
 
 
 def test_export_writes_posts_and_a_second_run_writes_nothing(tmp_path: Path) -> None:
@@ -166,6 +194,12 @@ def test_licences_other_than_kogl_type_1_are_skipped_unless_asked(tmp_path: Path
     result = export_posts(items, tmp_path, now=NOW)
     assert (result.written, result.skipped) == (1, 2)
     assert list(posts(tmp_path)) == [items[0].post.filename]
+    assert [(s.external_id, s.title, s.reason) for s in result.skipped_items] == [
+        ("4", "사유형", SkipReason.LICENCE),
+        ("0", "없음", SkipReason.LICENCE),
+    ]
+    assert result.skipped_items[0].detail.startswith("KOGL type 4 (출처표시+상업적 이용금지+변경금지)")
+    assert result.skipped_items[1].detail.startswith("no KOGL type stated")
 
     everything = export_posts(items, tmp_path, all_licenses=True, now=NOW)
     assert (everything.written, everything.unchanged, everything.skipped) == (2, 1, 0)
@@ -187,6 +221,10 @@ def test_embargo_is_respected(tmp_path: Path, embargo: datetime | None, exported
             [item(embargo_until=embargo)], tmp_path / str(all_licenses), all_licenses=all_licenses, now=NOW
         )
         assert (result.written, result.skipped) == ((1, 0) if exported else (0, 1))
+        if not exported:
+            (skipped,) = result.skipped_items
+            assert skipped.reason is SkipReason.EMBARGO
+            assert skipped.detail == "embargoed until 2026-05-20T12:01+09:00"
 
 
 @pytest.mark.parametrize(
@@ -222,18 +260,13 @@ def test_a_symlink_out_of_posts_is_never_written_through(tmp_path: Path) -> None
     link = posts_dir / one.post.filename
     os.symlink(outside, link)
 
-    # The link leads to a file that claims to be this article's post: refused, nothing written.
+    # Even a link to a file that claims to be this article's post is left alone.
     claim = one.post.text.replace("본문이다.", "옛 본문")
     outside.write_text(claim, encoding="utf-8")
-    with pytest.raises(ExportError, match="refusing"):
-        export_posts([one], tmp_path / "site", now=NOW)
-    assert outside.read_text(encoding="utf-8") == claim
-
-    # A file of someone else's: left alone, the post goes to its own name.
-    outside.write_text("elsewhere", encoding="utf-8")
     result = export_posts([one], tmp_path / "site", now=NOW)
-    assert outside.read_text(encoding="utf-8") == "elsewhere"
+    assert outside.read_text(encoding="utf-8") == claim
     assert result.paths[0].parent == posts_dir and not result.paths[0].is_symlink()
+    assert result.paths[0].name != one.post.filename and link.is_symlink()
 
 
 def test_every_written_file_parses(tmp_path: Path) -> None:
@@ -252,13 +285,17 @@ def test_every_written_file_parses(tmp_path: Path) -> None:
 def test_no_temporary_files_are_left(tmp_path: Path) -> None:
     export_posts([item("1", title="하나"), item("2", title="둘")], tmp_path, now=NOW)
     assert all(not path.name.startswith(".") for path in all_files(tmp_path))
+    assert sorted(path.name for path in tmp_path.iterdir() if path.is_file()) == [LOCK_NAME, MANIFEST_NAME]
 
 
-def test_export_needs_source_url_to_tell_owners_apart(tmp_path: Path) -> None:
-    without = item(profile=Profile(extra_keys=("date",)))
-    with pytest.raises(ExportError, match="source_url"):
-        export_posts([without], tmp_path, now=NOW)
-    assert not (tmp_path / "_posts").exists()
+def test_export_does_not_need_source_url(tmp_path: Path) -> None:
+    """Files belong to article ids (the manifest), so a profile without source_url exports fine."""
+    a = item("1", title="같은 제목", profile=Profile(extra_keys=("date",)))
+    b = item("2", title="같은 제목", body="<p>다른 본문</p>", profile=Profile(extra_keys=("date",)))
+    assert export_posts([a, b], tmp_path, now=NOW).written == 2
+    before = snapshot(tmp_path)
+    assert export_posts([b, a], tmp_path, now=NOW).written == 0
+    assert snapshot(tmp_path) == before
 
 
 def test_long_titles_still_fit_a_file_name_when_suffixed(tmp_path: Path) -> None:
@@ -270,9 +307,222 @@ def test_long_titles_still_fit_a_file_name_when_suffixed(tmp_path: Path) -> None
     assert result.paths[1].name.endswith("-korea-kr-148900002.md")
 
 
-def test_assign_filenames_reads_owners_through_the_callback() -> None:
+def test_assign_filenames_keeps_what_each_article_owns() -> None:
     a, b = item("1", title="같은 제목"), item("2", title="같은 제목")
-    owners = {a.post.filename: str(b.post.front_matter["source_url"])}
-    names = assign_filenames([a, b], owners.get)
+    names = assign_filenames([a, b], {a.post.filename: ("korea_kr", "2")})
     assert names[("korea_kr", "2")] == a.post.filename
     assert names[("korea_kr", "1")].endswith("-korea-kr-1.md")
+
+
+def test_assign_filenames_never_takes_a_foreign_name() -> None:
+    a = item("1")
+    suffixed = a.post.filename.removesuffix(".md") + "-korea-kr-1.md"
+    names = assign_filenames([a], {}, taken=[a.post.filename, suffixed])
+    assert names[("korea_kr", "1")] not in (a.post.filename, suffixed)
+    assert names[("korea_kr", "1")].startswith(suffixed.removesuffix(".md") + "-")
+
+
+def test_ids_that_slugify_alike_still_get_two_files(tmp_path: Path) -> None:
+    items = [item("a_b", title="같은 제목"), item("a-b", title="같은 제목"), item("a.b", title="같은 제목")]
+    result = export_posts(items, tmp_path, now=NOW)
+    assert result.written == 3 and len(posts(tmp_path)) == 3
+
+
+# --- duplicates, concurrency, idempotence (issue 13.4) ------------------------------------------
+
+
+def duplicate(external_id: str, source: str = "korea_kr", body: str = "<p>본문이다.</p>") -> ExportItem:
+    """The same item from another feed or under another id: same link, date and title."""
+    article = Article(
+        source=source,
+        external_id=external_id,
+        url="https://www.korea.kr/news/policyNewsView.do?newsId=148900001",
+        section="policy",
+        title="청년 월세 지원 확대",
+        published_at=datetime(2026, 5, 12, 14, 5, tzinfo=KST),
+        body_html=body,
+        license_type=1,
+    )
+    return ExportItem(
+        source=source,
+        external_id=external_id,
+        post=normalize(article, Profile()),
+        license_type=1,
+        embargo_until=None,
+    )
+
+
+def test_two_articles_sharing_link_date_and_title_get_two_files(tmp_path: Path) -> None:
+    a, b = duplicate("148900001"), duplicate("148900001", source="policy_feed", body="<p>피드 본문</p>")
+    first = export_posts([a], tmp_path, now=NOW)
+    second = export_posts([a, b], tmp_path, now=NOW)  # used to fail with ExportError, writing nothing
+    assert (first.written, second.written, second.unchanged) == (1, 1, 1)
+    files = posts(tmp_path)
+    assert files[a.post.filename].decode() == a.post.text
+    assert files[a.post.filename.removesuffix(".md") + "-policy-feed-148900001.md"].decode() == b.post.text
+    manifest = json.loads((tmp_path / MANIFEST_NAME).read_text(encoding="utf-8"))
+    assert manifest["files"] == {
+        a.post.filename: ["korea_kr", "148900001"],
+        a.post.filename.removesuffix(".md") + "-policy-feed-148900001.md": ["policy_feed", "148900001"],
+    }
+
+
+POOL = [
+    duplicate("1"),
+    duplicate("2", body="<p>둘째</p>"),
+    duplicate("1", source="feed_a", body="<p>피드</p>"),
+    duplicate("a_b"),
+    duplicate("a-b", body="<p>비슷한 id</p>"),
+    item("3", title="다른 기사"),
+]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    earlier=st.lists(st.lists(st.sampled_from(POOL), max_size=6), max_size=3),
+    final=st.lists(st.sampled_from(POOL), min_size=1, max_size=8),
+    data=st.data(),
+)
+def test_a_re_export_after_any_mix_of_duplicates_writes_nothing(
+    earlier: list[list[ExportItem]], final: list[ExportItem], data: st.DataObject
+) -> None:
+    with TemporaryDirectory() as folder:
+        out = Path(folder)
+        for batch in earlier:
+            export_posts(batch, out, now=NOW)
+        export_posts(final, out, now=NOW)
+        before = snapshot(out)
+        again = export_posts(data.draw(st.permutations(final)), out, now=NOW)
+        assert again.written == 0 and again.removed == 0
+        assert snapshot(out) == before
+        latest = {i.key: i for i in final}  # the same article twice: the later rendering counts
+        on_disk = {text.decode() for text in posts(out).values()}
+        assert {i.post.text for i in latest.values()} <= on_disk
+        assert len({path.name for path in again.paths}) == len(latest)  # one file per article
+
+
+def test_concurrent_exports_in_threads_take_turns(tmp_path: Path) -> None:
+    items = [duplicate("1"), duplicate("2", body="<p>둘째</p>"), item("3", title="다른 기사")]
+    start = threading.Barrier(6)
+    results: list[object] = []
+
+    def run() -> None:
+        start.wait()
+        try:
+            results.append(export_posts(items, tmp_path, now=NOW))
+        except Exception as exc:  # noqa: BLE001 - the test reports any failure
+            results.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(not isinstance(result, Exception) for result in results), results
+    assert sum(result.written for result in results) == 3  # type: ignore[attr-defined]
+    assert len(posts(tmp_path)) == 3
+
+
+def export_in_child(out: str, order: int) -> int:
+    """Run in a separate process: export the same three posts, in a given order."""
+    items = [duplicate("1"), duplicate("2", body="<p>둘째</p>"), item("3", title="다른 기사")]
+    return export_posts(items if order else items[::-1], Path(out), now=NOW).written
+
+
+def test_concurrent_exports_in_two_processes_take_turns(tmp_path: Path) -> None:
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(2) as pool:
+        written = pool.starmap(export_in_child, [(str(tmp_path), 0), (str(tmp_path), 1)])
+    assert sorted(written) == [0, 3]
+    assert len(posts(tmp_path)) == 3
+    manifest = json.loads((tmp_path / MANIFEST_NAME).read_text(encoding="utf-8"))
+    assert sorted(manifest["files"]) == sorted(posts(tmp_path))
+
+
+def test_the_lock_is_held_while_exporting(tmp_path: Path) -> None:
+    """With the folder's lock held elsewhere, an export waits instead of writing."""
+    tmp_path.mkdir(exist_ok=True)
+    done = threading.Event()
+    with open(tmp_path / LOCK_NAME, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        worker = threading.Thread(target=lambda: (export_posts([item("1")], tmp_path, now=NOW), done.set()))
+        worker.start()
+        assert not done.wait(0.3)
+        assert not (tmp_path / "_posts").exists()
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    worker.join(5)
+    assert done.is_set() and len(posts(tmp_path)) == 1
+
+
+def test_a_folder_exported_before_the_manifest_is_adopted(tmp_path: Path) -> None:
+    """Files an older briefing wrote (no manifest) are recognised by content or source_url."""
+    kept, retitled = item("1", title="첫째 기사"), item("2", title="둘째 기사")
+    export_posts([kept, retitled], tmp_path, now=NOW)
+    (tmp_path / MANIFEST_NAME).unlink()
+    before = snapshot(tmp_path / "_posts")
+
+    renamed = item("2", title="둘째 기사 (수정)")
+    result = export_posts([kept, renamed], tmp_path, now=NOW)
+    assert (result.written, result.unchanged, result.removed) == (1, 1, 1)
+    assert sorted(posts(tmp_path)) == sorted([kept.post.filename, renamed.post.filename])
+    assert snapshot(tmp_path / "_posts")[kept.post.filename] == before[kept.post.filename]
+
+
+def test_a_file_written_before_an_interrupted_manifest_write_is_adopted(tmp_path: Path) -> None:
+    one = item("1")
+    export_posts([one], tmp_path, now=NOW)
+    (tmp_path / MANIFEST_NAME).write_text('{"version": 1, "files": {}}\n', encoding="utf-8")
+    result = export_posts([one], tmp_path, now=NOW)
+    assert (result.written, result.unchanged) == (0, 1)
+    assert list(posts(tmp_path)) == [one.post.filename]
+
+
+def test_a_damaged_manifest_is_one_clear_error(tmp_path: Path) -> None:
+    (tmp_path / MANIFEST_NAME).write_text("{not json", encoding="utf-8")
+    with pytest.raises(ExportError, match=r"\.briefing-manifest\.json cannot be read.*move it away"):
+        export_posts([item("1")], tmp_path, now=NOW)
+    assert not (tmp_path / "_posts").exists()
+
+
+def test_skipped_report_lists_each_article_or_counts_each_reason(tmp_path: Path) -> None:
+    items = [
+        item("4", title="사유형", license_type=4),
+        item("5", title="또 사유형", license_type=4),
+        item("6", title="엠바고", embargo_until=NOW + timedelta(days=1)),
+    ]
+    result = export_posts(items, tmp_path, now=NOW)
+    assert skipped_report(result.skipped_items, verbose=True) == [
+        "skipped korea_kr/4 '사유형': KOGL type 4 (출처표시+상업적 이용금지+변경금지): "
+        "only type 1 is exported without --all-licenses",
+        "skipped korea_kr/5 '또 사유형': KOGL type 4 (출처표시+상업적 이용금지+변경금지): "
+        "only type 1 is exported without --all-licenses",
+        "skipped korea_kr/6 '엠바고': embargoed until 2026-05-21T12:00+09:00",
+    ]
+    assert skipped_report(result.skipped_items, verbose=False) == [
+        "skipped (--verbose lists each article):",
+        "  2  KOGL type 4 (출처표시+상업적 이용금지+변경금지): "
+        "only type 1 is exported without --all-licenses",
+        "  1  embargoed until 2026-05-21T12:00+09:00",
+    ]
+    assert skipped_report([], verbose=True) == []
+
+
+def test_a_rename_interrupted_before_the_manifest_write_is_finished_later(tmp_path: Path) -> None:
+    """The new file was written, the old one and the manifest not yet: the next export completes it."""
+    old, renamed = item("1", title="옛 제목"), item("1", title="새 제목")
+    export_posts([old], tmp_path, now=NOW)
+    (tmp_path / "_posts" / renamed.post.filename).write_text(renamed.post.text, encoding="utf-8")
+    result = export_posts([renamed], tmp_path, now=NOW)
+    assert (result.written, result.unchanged, result.removed) == (0, 1, 1)
+    assert list(posts(tmp_path)) == [renamed.post.filename]
+
+
+def test_a_manifest_naming_a_file_outside_posts_is_refused(tmp_path: Path) -> None:
+    victim = tmp_path / "victim.md"
+    victim.write_text("keep me", encoding="utf-8")
+    manifest = {"version": 1, "files": {"../victim.md": ["korea_kr", "1"]}}
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / MANIFEST_NAME).write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(ExportError, match="not a briefing manifest"):
+        export_posts([item("1")], tmp_path / "site", now=NOW)
+    assert victim.read_text(encoding="utf-8") == "keep me"

@@ -9,11 +9,11 @@ import yaml
 
 from crawler.posts.frontmatter import (
     build_front_matter,
-    clean_text,
     folded_value,
     needs_quotes,
     render_front_matter,
 )
+from crawler.posts.sanitize import clean_text
 from domain.article import KST
 
 HEADING = "## rentn 실시간 뉴스 속보입니다."

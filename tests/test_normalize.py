@@ -3,40 +3,38 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from lxml.html import fragment_fromstring
+from lxml.html import HtmlElement, fragment_fromstring
 
-from crawler.posts.normalize import (
-    absolutize_urls,
-    add_tistory_sizes,
-    block_text,
-    blockify,
+from crawler.posts.blocks import (
     closing_blocks,
-    collapse_captions,
-    cut_excerpt,
-    decode_entities,
     drop_empty_blocks,
     drop_implicit_tbody,
-    drop_noise,
     escape_liquid,
-    excerpt_source,
     hero_block,
-    lead_image,
-    normalize,
-    publication_time,
-    sanitize,
-    source_name,
     split_blocks,
-    tidy_layout,
 )
+from crawler.posts.body import absolutize_urls, add_tistory_sizes, collapse_captions, drop_noise
+from crawler.posts.layout import blockify, tidy_layout
+from crawler.posts.licence import attribution
+from crawler.posts.normalize import normalize
+from crawler.posts.post import lead_image, publication_time, source_name
 from crawler.posts.profile import Profile
-from crawler.posts.sanitize import ALLOWED_TAGS
+from crawler.posts.sanitize import ALLOWED_TAGS, sanitize
+from crawler.posts.text import block_text, cut_excerpt, decode_entities, excerpt_source
+from crawler.posts.tree import parse_fragment, serialize
 from domain.article import KST, Article, Image
 
 BASE = "https://www.korea.kr/news/policyNewsView.do?newsId=148900001"
+
+
+def run(step: Callable[..., HtmlElement], html: str, *args: object) -> str:
+    """A tree step applied to `html`, serialized back: the steps share one tree, the tables are text."""
+    return serialize(step(parse_fragment(html), *args))
 
 
 def article(**changes: object) -> Article:
@@ -116,7 +114,7 @@ def test_cut_excerpt_never_exceeds_limit_nor_cuts_a_word() -> None:
     ],
 )
 def test_excerpt_source(subtitles: tuple[str, ...], html: str, limit: int, expected: str) -> None:
-    assert excerpt_source(subtitles, html, limit) == expected
+    assert excerpt_source(subtitles, parse_fragment(html), limit) == expected
 
 
 @pytest.mark.parametrize(
@@ -161,7 +159,7 @@ def test_block_text(html: str, expected: str) -> None:
     ],
 )
 def test_drop_noise(html: str, expected: str) -> None:
-    assert drop_noise(html) == expected
+    assert run(drop_noise, html) == expected
 
 
 @pytest.mark.parametrize(
@@ -186,7 +184,7 @@ def test_drop_noise(html: str, expected: str) -> None:
     ],
 )
 def test_absolutize_urls(html: str, expected: str) -> None:
-    assert absolutize_urls(html, BASE) == expected
+    assert run(absolutize_urls, html, BASE) == expected
 
 
 @pytest.mark.parametrize(
@@ -210,7 +208,7 @@ def test_absolutize_urls(html: str, expected: str) -> None:
     ],
 )
 def test_blockify(html: str, expected: str) -> None:
-    assert blockify(html) == expected
+    assert run(blockify, html) == expected
 
 
 IMG = "https://www.korea.kr/a.jpg"
@@ -259,7 +257,7 @@ IMG = "https://www.korea.kr/a.jpg"
     ],
 )
 def test_collapse_captions(html: str, images: tuple[Image, ...], expected: str) -> None:
-    assert collapse_captions(html, images) == expected
+    assert run(collapse_captions, html, images) == expected
 
 
 @pytest.mark.parametrize(
@@ -277,7 +275,7 @@ def test_collapse_captions(html: str, images: tuple[Image, ...], expected: str) 
     ],
 )
 def test_add_tistory_sizes(html: str, expected: str) -> None:
-    assert add_tistory_sizes(html) == expected
+    assert run(add_tistory_sizes, html) == expected
 
 
 @pytest.mark.parametrize(
@@ -300,11 +298,11 @@ def test_add_tistory_sizes(html: str, expected: str) -> None:
     ],
 )
 def test_tidy_layout(html: str, expected: str) -> None:
-    assert tidy_layout(html) == expected
+    assert run(tidy_layout, html) == expected
 
 
 def test_split_blocks() -> None:
-    assert split_blocks("<p>a</p>\n<h2>b</h2><ul><li>c</li></ul>") == [
+    assert split_blocks(parse_fragment("<p>a</p>\n<h2>b</h2><ul><li>c</li></ul>")) == [
         "<p>a</p>",
         "<h2>b</h2>",
         "<ul><li>c</li></ul>",
@@ -394,7 +392,7 @@ def test_closing_blocks() -> None:
     blocks = closing_blocks(article(contact="부서 <담당>(044-000-0000)"), profile)
     assert blocks == [
         '<p data-ke-size="size16">추가 문의: 부서 &lt;담당&gt;(044-000-0000)</p>',
-        f'<p data-ke-size="size16">{profile.attribution}</p>',
+        f'<p data-ke-size="size16">{attribution(article())}</p>',
         f'<p data-ke-size="size16">출처: <a href="{BASE}" rel="nofollow noopener">'
         "대한민국 정책브리핑(www.korea.kr)</a></p>",
         profile.footer_html,
@@ -578,3 +576,27 @@ def test_seed_style_table_renders_without_tbody() -> None:
         "<table>\n    <tr>\n        <th>구분</th>\n        <th>대기업</th>\n    </tr>\n"
         "    <tr>\n        <td><b>비중</b></td>\n        <td>21%</td>\n    </tr>\n</table>"
     ) in post.body
+
+
+def test_the_body_is_parsed_once_per_article(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One lxml parse per article: every step works on the same tree (issue 11)."""
+    import crawler.posts.tree as tree
+
+    calls: list[str] = []
+    real = tree.fragment_fromstring
+
+    def counting(html: str, *args: object, **kwargs: object) -> HtmlElement:
+        calls.append(html)
+        return real(html, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tree, "fragment_fromstring", counting)
+    body = "<div><p>a</p><p><img src='/i.jpg' alt='c'></p><p>c</p><table><tr><td>1</td></tr></table></div>"
+    normalize(article(body_html=body, subtitles=()), Profile())
+    assert len(calls) == 1
+
+
+def test_an_odd_tag_name_does_not_break_the_steps() -> None:
+    """`<script<` parses as a tag named `script<`, which lxml refuses to set again (hypothesis found it)."""
+    post = normalize(article(body_html="<p>a</p><script<>x<h1>t</h1>", subtitles=()), Profile())
+    assert "<script" not in post.text
+    assert '<h2 data-ke-size="size26">t</h2>' in post.body

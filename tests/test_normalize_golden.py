@@ -25,6 +25,13 @@ def test_there_are_golden_fixtures() -> None:
         )
 
 
+def test_golden_posts_cover_every_kogl_type_and_the_text_only_licence() -> None:
+    articles = [json.loads((GOLDEN / f"{name}.json").read_text(encoding="utf-8")) for name in NAMES]
+    assert {a["license_type"] for a in articles} >= {1, 2, 3, 4}
+    assert any(a["license_text_only"] and a["images"] for a in articles)
+    assert {a["section"] for a in articles} >= {"policy", "press", "briefing", "fact"}
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_golden_post(name: str) -> None:
     data = json.loads((GOLDEN / f"{name}.json").read_text(encoding="utf-8"))

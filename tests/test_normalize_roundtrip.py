@@ -19,15 +19,18 @@ YAML_SYNTAX = [
     "---", "...", ": ", " #", "#", "- ", "? ", "[", "]", "{", "}", ">", "|", "!", "&", "*", "%", "@",
     "`", "'", '"', "yes", "no", "null", "~", "true", "1.5", "0x1F", "12:30", "2024-01-01", "1,000",
     "\t", "\n", "\r\n", "\x00", "\x1b", "\x85", "\u2028", "\ufeff", "😀", "👩‍💻", "한국", "·",
+    "\u202e", "\u2066",
 ]  # fmt: skip
 PIECES = st.one_of(st.sampled_from(YAML_SYNTAX), st.text(max_size=8))
-# "&" is left out: entity decoding is tested on its own (test_normalize.py).
-TEXT = st.lists(PIECES, max_size=12).map("".join).filter(lambda text: "&" not in text)
+# "&" and "<" are left out: entity decoding and markup removal are tested on their own
+# (test_normalize.py, test_normalize_hostile.py).
+TEXT = st.lists(PIECES, max_size=12).map("".join).filter(lambda text: "&" not in text and "<" not in text)
+BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
 
 
 def expected_text(raw: str) -> str:
-    """Independent of the code under test: drop non-whitespace controls, collapse whitespace."""
-    unwanted = {"\ufeff", "\ufffe", "\uffff", "\U0010ffff"}
+    """Independent of the code under test: drop controls and bidi marks, collapse whitespace."""
+    unwanted = {"\ufeff", "\ufffe", "\uffff", "\U0010ffff", *BIDI}
     kept = "".join(
         ch
         for ch in raw

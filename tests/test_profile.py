@@ -115,6 +115,7 @@ def test_sections_without_a_mapping_get_the_default_category(tmp_path: Path) -> 
         ('extra_keys = ["date", "author"]\n', "unknown key(s) author"),
         ('image_policy = "random"\n', "image_policy must be one of default, lead"),
         ("heading = \n", "cannot read profile"),
+        ('attribution = "x"\n', "'attribution' is no longer a profile key"),
     ],
 )
 def test_bad_profiles_fail_clearly(tmp_path: Path, toml: str, message: str) -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import yaml
+
+from crawler.posts.sanitize import plain_text
 
 # Front matter keys in output order: the seed's five, then the optional extras.
 SEED_KEYS: tuple[str, ...] = ("title", "categories", "excerpt", "feature_text", "image")
@@ -23,28 +24,7 @@ _QUOTED_KEYS = frozenset({"image"})
 _INDICATOR_START = frozenset("[]{}\"'!&*%@`-?:|>#,")
 # Psych (Jekyll's YAML) reads `1,000` or `1_000` as integers where PyYAML sees strings.
 _NUMBER_LIKE = re.compile(r"[-+.]?[0-9][0-9_,.:eE+-]*")
-# Noncharacters and the BOM are not printable YAML; PyYAML would escape them in double quotes.
-_UNPRINTABLE = frozenset("\ufeff\ufffe\uffff\U0010ffff")
-# Exactly the characters clean_text drops (unprintable and not whitespace), as one regex;
-# checked against _is_unprintable over every code point.
-_DROPPED = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ud800-\udfff\ufeff\ufffe\uffff\U0010ffff]")
 _UNLIMITED_WIDTH = 2**30
-
-
-def clean_text(value: str) -> str:
-    """Drop control characters and collapse all whitespace to single spaces.
-
-    Controls go first so that `a \\x00 b` does not leave a double space; whitespace controls
-    (tab, newline, the Unicode line separators) count as whitespace, not as noise.
-    """
-    if _DROPPED.search(value) is None:  # nearly always: skip the per-character walk
-        return " ".join(value.split())
-    kept = "".join(ch for ch in value if ch.isspace() or not _is_unprintable(ch))
-    return " ".join(kept.split())
-
-
-def _is_unprintable(ch: str) -> bool:
-    return ch in _UNPRINTABLE or unicodedata.category(ch) in ("Cc", "Cs")
 
 
 def needs_quotes(value: str) -> bool:
@@ -78,33 +58,35 @@ def build_front_matter(
     tags: Iterable[str] = (),
     license: str | None = None,
 ) -> dict[str, object]:
-    """The front matter values, cleaned and in output order, exactly as `yaml.safe_load` returns them.
+    """The front matter values, as plain text and in output order, exactly as `yaml.safe_load` returns them.
 
+    Every string goes through `plain_text` (tags removed, entities decoded, controls and bidi
+    overrides gone): a theme printing `{{ page.title }}` unescaped must never emit markup.
     Extra keys whose value is empty or None are left out.
     """
-    summary = clean_text(excerpt)
-    feature = "\n".join(part for part in (clean_text(heading), summary) if part)
+    summary = plain_text(excerpt)
+    feature = "\n".join(part for part in (plain_text(heading), summary) if part)
     values: dict[str, object] = {
-        "title": clean_text(title),
-        "categories": _clean_list(categories),
+        "title": plain_text(title),
+        "categories": _plain_list(categories),
         "excerpt": folded_value(summary),
         "feature_text": folded_value(feature),
-        "image": clean_text(image),
+        "image": plain_text(image),
     }
     extras: dict[str, object] = {
         "date": date.replace(microsecond=0) if date is not None else None,
-        "source_url": clean_text(source_url or ""),
-        "source": clean_text(source or ""),
-        "ministry": clean_text(ministry or ""),
-        "tags": _clean_list(tags),
-        "license": clean_text(license or ""),
+        "source_url": plain_text(source_url or ""),
+        "source": plain_text(source or ""),
+        "ministry": plain_text(ministry or ""),
+        "tags": _plain_list(tags),
+        "license": plain_text(license or ""),
     }
     values.update((key, value) for key, value in extras.items() if value)
     return values
 
 
-def _clean_list(items: Iterable[str]) -> list[str]:
-    cleaned = (clean_text(item) for item in items)
+def _plain_list(items: Iterable[str]) -> list[str]:
+    cleaned = (plain_text(item) for item in items)
     return list(dict.fromkeys(item for item in cleaned if item))
 
 

@@ -11,14 +11,15 @@ from typing import Any
 from crawler.posts.frontmatter import EXTRA_KEYS
 
 IMAGE_POLICIES: tuple[str, ...] = ("default", "lead")
+# Keys older profiles had, and why they went (the message tells the user what to delete).
+_RETIRED = {
+    "attribution": "the licence line now follows each article's KOGL type and section "
+    "(crawler/posts/licence.py); delete the line",
+}
 
 _SEED_FOOTER = (
     "유용한 생활 정보가 필요하시다면, "
     '<a href="https://qoogle.tistory.com" rel="dofollow">qoogle.tistory.com</a>'
-)
-_KOGL_1_ATTRIBUTION = (
-    "정책브리핑의 정책뉴스자료는 「공공누리 제1유형:출처표시」의 조건에 따라 자유롭게 이용이 가능하며, "
-    "출처를 반드시 표기해주셔야 합니다."
 )
 
 
@@ -39,7 +40,6 @@ class Profile:
     extra_keys: tuple[str, ...] = EXTRA_KEYS  # which optional front matter keys to write
     link_rel: str = "nofollow noopener"  # on every body link and the source link; "" for none
     contact_label: str = "추가 문의"
-    attribution: str = _KOGL_1_ATTRIBUTION  # plain text, always written (KOGL type 1 needs it)
     source_label: str = "출처"
     source_link_text: str = "대한민국 정책브리핑(www.korea.kr)"
     footer_html: str = _SEED_FOOTER  # HTML, written verbatim as the last line; "" for none
@@ -73,6 +73,8 @@ def profile_from_dict(data: Mapping[str, Any], *, origin: str = "<profile>") -> 
     known = {f.name: f for f in fields(Profile)}
     values: dict[str, Any] = {}
     for key, value in data.items():
+        if key in _RETIRED:
+            raise ProfileError(f"{origin}: {key!r} is no longer a profile key: {_RETIRED[key]}")
         if key not in known:
             raise ProfileError(f"{origin}: unknown key {key!r}; known keys: {', '.join(sorted(known))}")
         values[key] = _checked(key, value, origin)

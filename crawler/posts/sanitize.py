@@ -1,13 +1,16 @@
 """The one sanitizer: every channel that shows article HTML or text (posts, JSON, Atom, CLI) uses it.
 
 `sanitize` keeps only the post format's tags, attributes and http(s) URLs; `plain_text` turns any
-string (a title, an excerpt) into text with no markup, entities or control characters.
+string (a title, an excerpt) into text with no markup, entities or control characters; `clean_text`
+only drops control characters and collapses whitespace, for text that is already plain.
 """
 
 from __future__ import annotations
 
 import html as htmlcodec
 import re
+import unicodedata
+from urllib.parse import urljoin, urlsplit
 
 import nh3
 
@@ -59,9 +62,16 @@ def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
 
 
 
-# Bidirectional overrides and isolates can make a title read differently from what it holds.
+# Bidirectional overrides, isolates and marks can make a title read differently from what it holds.
 _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
-_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Noncharacters and the BOM are not printable YAML; PyYAML would escape them in double quotes.
+_UNPRINTABLE = frozenset("\ufeff\ufffe\uffff\U0010ffff")
+# Exactly the characters clean_text drops (unprintable and not whitespace), as one regex;
+# checked against _is_unprintable over every code point (tests/test_frontmatter.py).
+_DROPPED = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ud800-\udfff\ufeff\ufffe\uffff\U0010ffff]")
+# What still looks like a tag once decoding has stopped changing anything (`<script`, `</x`, `<!x`).
+_TAG_LIKE = re.compile(r"</?[A-Za-z!/?][^>]*>?")
+_DECODE_ROUNDS = 4
 
 
 def plain_text(value: str) -> str:
@@ -69,18 +79,52 @@ def plain_text(value: str) -> str:
 
     Decoding can reveal markup (`&lt;script&gt;`), so cleaning and decoding repeat until stable, and
     whatever still looks like a tag is dropped: the result is safe wherever a theme prints it raw.
+    Whitespace is collapsed to single spaces (see `clean_text`).
     """
-    text = value
-    for _ in range(4):
-        cleaned = htmlcodec.unescape(
-            nh3.clean(text, tags=set(), clean_content_tags={"script", "style"}, strip_comments=True)
+    text = _drop_invisible(value)
+    if "<" not in text and "&" not in text:  # no markup, no entity: nothing for the parser to do
+        return clean_text(text)
+    for _ in range(_DECODE_ROUNDS):
+        cleaned = _drop_invisible(
+            htmlcodec.unescape(
+                nh3.clean(text, tags=set(), clean_content_tags={"script", "style"}, strip_comments=True)
+            )
         )
         if cleaned == text:
             break
         text = cleaned
-    text = _TAG_LIKE.sub("", text)
-    text = _BIDI_CONTROLS.sub("", _CONTROLS.sub(" ", text))
-    return " ".join(text.split())
+    # Removing one tag-like piece can join two others into a new one (`<<?x>a` -> `<a`): repeat.
+    while (stripped := _TAG_LIKE.sub("", text)) != text:
+        text = stripped
+    return clean_text(text)
 
 
-_TAG_LIKE = re.compile(r"</?[A-Za-z!/][^>]*>?")
+def _drop_invisible(text: str) -> str:
+    # First, so that an invisible character cannot hide a tag (`<\x01script`, `<\u202escript`).
+    return _DROPPED.sub("", _BIDI_CONTROLS.sub("", text))
+
+
+def clean_text(value: str) -> str:
+    """Drop control characters and collapse all whitespace to single spaces (markup is left alone).
+
+    Controls go first so that `a \\x00 b` does not leave a double space; whitespace controls
+    (tab, newline, the Unicode line separators) count as whitespace, not as noise.
+    """
+    if _DROPPED.search(value) is None:  # nearly always: skip the per-character walk
+        return " ".join(value.split())
+    kept = "".join(ch for ch in value if ch.isspace() or not is_unprintable(ch))
+    return " ".join(kept.split())
+
+
+def is_unprintable(ch: str) -> bool:
+    return ch in _UNPRINTABLE or unicodedata.category(ch) in ("Cc", "Cs")
+
+
+def web_url(base_url: str, reference: str) -> str | None:
+    """`reference` made absolute against `base_url`, or None unless that leads to an http(s) URL."""
+    try:
+        url = urljoin(base_url, reference)
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:  # e.g. a malformed IPv6 host
+        return None
+    return url if scheme in WEB_SCHEMES and reference else None
