@@ -98,7 +98,7 @@ def test_the_example_file_is_valid_and_lists_the_catalogue() -> None:
         ("[[source]]\nname = 'feed:x'\nurl = 'http://x'\nenabled = 'yes'\n", "key 'enabled' must be true"),
         ("[[source]]\nname = 'feed:x'\nurl = 'http://x'\nschedule = 5\n", "key 'schedule': write it as"),
         ("[[source]]\nname = 'feed:x'\nurl = 'http://x'\nschedule = { minutes = 0 }\n",
-         "key 'schedule': Value error, schedule `minutes` must be positive"),
+         "key 'schedule': schedule `minutes` must be positive"),
         ("[[source]]\nname = 'feed:x'\nurl = 'http://x'\nschedule = { cron = '0 9 * * 1-5' }\n",
          "write the day of week as names"),
         ("[[source]]\nname = 'feed:x'\nurl = 'http://x'\n[[source]]\nname = 'x'\ntype = 'feed'\nurl = 'http://y'\n",
@@ -192,10 +192,11 @@ def test_enable_and_disable_change_one_line(tmp_path: Path) -> None:
     assert load_sources(path).get("feed:mofa").enabled  # type: ignore[union-attr]
     set_enabled(path, "korea_kr:policy", False)
     assert [s.name for s in load_sources(path).enabled] == ["feed:mofa"]
-    # An entry without an `enabled` line gets one, right under its name.
+    # An entry without an `enabled` line gets one, at the end of its table.
     path.write_text('[[source]]\nname = "feed:a"\nurl = "http://x/a.xml"\n', encoding="utf-8")
     set_enabled(path, "feed:a", False)
-    assert path.read_text(encoding="utf-8").splitlines()[2] == "enabled = false"
+    assert path.read_text(encoding="utf-8").splitlines() == [
+        "[[source]]", 'name = "feed:a"', 'url = "http://x/a.xml"', "enabled = false"]
     with pytest.raises(SourcesError, match="no source named 'feed:zzz'"):
         set_enabled(path, "feed:zzz", True)
 
