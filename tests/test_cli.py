@@ -21,7 +21,6 @@ runner = CliRunner()
 
 @pytest.fixture
 def cli_env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    import scheduler.cli_posts  # noqa: F401  (registers posts/export on the app)
 
     monkeypatch.chdir(tmp_path)  # no stray .env or ./data from the repo
     return {"BRIEFING_DATABASE_URL": db_url, "BRIEFING_DATA_DIR": str(tmp_path / "data")}

@@ -174,7 +174,6 @@ def test_a_foreign_schema_without_history_is_refused(tmp_path: Path) -> None:
 
 
 def _db_command(env: dict[str, str], *args: str) -> Result:
-    import scheduler.cli_db  # noqa: F401  (registers `briefing db` on the app)
 
     return CliRunner().invoke(app, ["db", *args], env=env)
 

@@ -9,8 +9,6 @@ from typing import Any
 import httpx
 import pytest
 from typer.testing import CliRunner
-
-import scheduler.cli_service  # noqa: F401  # registers its commands on the app
 import storage
 from domain.article import KST
 from scheduler.cli import app

@@ -7,8 +7,6 @@ from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
-
-import scheduler.cli_sources  # noqa: F401 - registers `briefing sources`
 import storage
 from scheduler.cli import app
 from scheduler.sources import load_sources
