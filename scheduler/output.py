@@ -78,6 +78,7 @@ def print_table(
     hidden_notes = [i for i, c in enumerate(columns) if c.fit == "note" and i not in shown]
     notes = [((note_label or _first_cell)(row), row[i]) for row in cells for i in hidden_notes if row[i]]
     if notes:
+        console.print()
         print_notes(notes, console=console)
     return [columns[i].header for i in shown]
 
@@ -127,13 +128,15 @@ def layout(
     for i in [i for i, c in enumerate(columns) if c.fit == "note" and i not in shown]:
         if needed(sorted([*shown, i])) <= width:
             shown = sorted([*shown, i])
-    widths = list(natural)
-    flexible = sorted((i for i in shown if columns[i].fit != "keep"), key=lambda i: natural[i])
-    spare = width - sum(natural[i] for i in shown if columns[i].fit == "keep") - GAP * (len(shown) - 1)
-    for n, i in enumerate(flexible):
-        share = spare // (len(flexible) - n)
-        widths[i] = max(least(i), min(natural[i], share))
-        spare -= widths[i]
+    # Flexible columns start at their least width; what is left goes to URLs and titles first
+    # (whole is better than cut), then to notes (fewer lines).
+    widths = [natural[i] if columns[i].fit == "keep" else least(i) for i in range(len(columns))]
+    spare = width - needed(shown)
+    for fit in ("ellipsis", "note"):
+        for i in (i for i in shown if columns[i].fit == fit):
+            extra = min(spare, natural[i] - widths[i])
+            widths[i] += extra
+            spare -= extra
     return shown, widths
 
 
@@ -168,9 +171,9 @@ COUNTS = "new {task.fields[new]} upd {task.fields[updated]} fail {task.fields[fa
 
 
 def _progress(console: Console, *middle: TextColumn) -> Progress:
-    """A bar whose label is shortened first, so the figures and the elapsed time stay whole."""
-    fixed = BAR_WIDTH + len("9999/9999") + len("0:00:00") + sum(26 for _ in middle) + 2 * (3 + len(middle))
-    label = RichColumn(width=max(10, console.width - fixed), no_wrap=True, overflow="ellipsis")
+    """A bar whose label takes what the figures leave and is shortened with …, so the counts and
+    the elapsed time always stay whole."""
+    label = RichColumn(ratio=1, no_wrap=True, overflow="ellipsis")
     return Progress(
         TextColumn("[bold]{task.description}", table_column=label),
         BarColumn(bar_width=BAR_WIDTH),
@@ -179,6 +182,7 @@ def _progress(console: Console, *middle: TextColumn) -> Progress:
         TimeElapsedColumn(),
         console=console,
         transient=True,
+        expand=True,
     )
 
 

@@ -456,7 +456,7 @@ def _document(path: Path) -> TOMLDocument:
     changes nothing)."""
     if path.exists():
         return _parse(_read(path), str(path))
-    doc = tomlkit.parse(HEADER)
+    doc = tomlkit.parse(HEADER + "\n")
     _append(doc, default_sources())
     return doc
 
