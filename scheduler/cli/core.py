@@ -195,6 +195,9 @@ def environment_problem(exc: BaseException, where: str | None) -> str:
         target = exc.filename or place
         if exc.errno == errno.ENOSPC:
             return f"cannot write {target}: the disk is full; free some space"
+        if exc.errno in (errno.EEXIST, errno.ENOTDIR):
+            return (f"cannot make the folder {target}: a file is in the way; move it or set "
+                    "BRIEFING_DATA_DIR (or BRIEFING_DATABASE_URL) to another place")
         reason = "read-only" if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS) else exc.strerror or exc
         return (f"cannot write {target}: {reason}; make it writable or set BRIEFING_DATA_DIR "
                 "(or BRIEFING_DATABASE_URL) to a writable folder")
