@@ -43,7 +43,10 @@ class SourceSchedule(BaseModel):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="BRIEFING_", env_file=".env", extra="ignore")
+    # populate_by_name: Settings(database_url=...) is honoured, not only the environment alias.
+    model_config = SettingsConfigDict(
+        env_prefix="BRIEFING_", env_file=".env", extra="ignore", populate_by_name=True
+    )
 
     # Empty: DATA_DIR/briefing.db, so the database does not depend on the current directory.
     database_url: str = Field(

@@ -38,9 +38,9 @@ from storage import CrawlRun, SourceState, last_runs, source_states
 COLUMNS = (
     Column("name"),
     Column("type", drop=3),
-    Column("url or section", fit="ellipsis", drop=1, min_width=16),
+    Column("url or section", fit="ellipsis", drop=2, min_width=16),
     Column("schedule"),
-    Column("enabled", drop=2),
+    Column("enabled", drop=1),
     Column("last run (KST)"),
     Column("state"),
     Column("reason", fit="note"),
