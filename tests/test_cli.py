@@ -131,7 +131,8 @@ def test_export_date_window(cli_env, db_url, tmp_path) -> None:  # type: ignore[
         (["crawl", "korea_kr", "--since", "yesterday"],
          "briefing: --since yesterday: not a day (expected YYYY-MM-DD, e.g. 2026-11-20)"),
         (["crawl", "korea_kr", "--until", "2026-13-01"],
-         "briefing: --until 2026-13-01: not a day (month must be in 1..12; expected YYYY-MM-DD, e.g. 2026-11-20)"),
+         "briefing: --until 2026-13-01: not a day (month must be in 1..12; "
+         "expected YYYY-MM-DD, e.g. 2026-11-20)"),
         (["crawl", "korea_kr", "--base-url", "not-a-url"],
          "briefing: --base-url not-a-url: must be an http:// or https:// URL, e.g. https://www.korea.kr"),
         (["crawl", "korea_kr", "--profile", "missing.toml"],

@@ -29,8 +29,9 @@ def data_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
-def test_the_default_database_is_in_the_user_data_directory(data_home: Path, tmp_path: Path,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_default_database_is_in_the_user_data_directory(
+    data_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     settings = Settings()
     assert settings.data_dir == data_home / "briefing"
@@ -50,8 +51,9 @@ def test_articles_list_from_another_folder_finds_the_same_database(
     monkeypatch.chdir(first)
     db = Database(Settings().database_url)
     with db.session() as session:
-        storage.upsert_articles(session=session, articles=[make_article(1)],
-                                render_post=PostRenderer.from_path(None).render)
+        storage.upsert_articles(
+            session=session, articles=[make_article(1)], render_post=PostRenderer.from_path(None).render
+        )
     db.dispose()
     for folder in (first, second):
         monkeypatch.chdir(folder)

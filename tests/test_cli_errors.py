@@ -54,8 +54,12 @@ def test_an_unreachable_database_is_one_line_on_the_real_command_line(tmp_path: 
         assert result.returncode == ExitCode.UNAVAILABLE == 3, result.stderr
         assert result.stdout == ""
         assert result.stderr.count("\n") == 1, result.stderr  # not a 469-line traceback
-        assert result.stderr.startswith("briefing: cannot use the database postgresql+psycopg://bob:***@127.0.0.1:9/none: ")
-        assert result.stderr.endswith("; check BRIEFING_DATABASE_URL and that the database server is running\n")
+        assert result.stderr.startswith(
+            "briefing: cannot use the database postgresql+psycopg://bob:***@127.0.0.1:9/none: "
+        )
+        assert result.stderr.endswith(
+            "; check BRIEFING_DATABASE_URL and that the database server is running\n"
+        )
         assert "s3cret" not in result.stderr
 
 
@@ -81,8 +85,11 @@ def _sqlite_fails(message: str) -> Any:
     ("driver_message", "expected"),
     [
         ("database or disk is full", "the disk is full; free some space"),
-        ("attempt to write a readonly database",
-         "it or its folder is read-only; make it writable or set BRIEFING_DATABASE_URL to a writable place"),
+        (
+            "attempt to write a readonly database",
+            "it or its folder is read-only; make it writable or set BRIEFING_DATABASE_URL to a "
+            "writable place",
+        ),
     ],
 )
 def test_a_full_disk_or_read_only_database(
@@ -95,7 +102,9 @@ def test_a_full_disk_or_read_only_database(
     assert one_line(result) == f"briefing: cannot write the database {tmp_path / 'briefing.db'}: {expected}"
 
 
-def test_a_full_disk_while_exporting(env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_full_disk_while_exporting(
+    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = str(tmp_path / "site" / "_posts" / "2026-11-20-a.md")
 
     def full(*_: object, **__: object) -> None:
@@ -116,20 +125,29 @@ def test_a_sources_file_that_is_not_utf8(env: dict[str, str]) -> None:
     for args in (("sources", "list"), ("crawl", "--all"), ("sources", "enable", "x")):
         result = invoke(env, *args)
         assert result.exit_code == 2, args
-        assert one_line(result) == f"briefing: {path}: line 2: not UTF-8 text (byte 0xff); save the file as UTF-8"
+        assert (
+            one_line(result)
+            == f"briefing: {path}: line 2: not UTF-8 text (byte 0xff); save the file as UTF-8"
+        )
 
 
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
         ("[[source]\n", "line 1, column 9: not valid TOML: Unexpected character: '\\n'"),
-        ("[[source]]\nname = 'feed:x'\nurl = 'http://x/a.xml'\nenabled = 'yes'\n",
-         "[[source]] #1 (feed:x): key 'enabled' must be true or false"),
-        ("[[source]]\nname = 'feed:x'\nurl = 'http://x/a.xml'\nschedule = { minutes = 0 }\n",
-         "[[source]] #1 (feed:x): key 'schedule': schedule `minutes` must be positive"),
+        (
+            "[[source]]\nname = 'feed:x'\nurl = 'http://x/a.xml'\nenabled = 'yes'\n",
+            "[[source]] #1 (feed:x): key 'enabled' must be true or false",
+        ),
+        (
+            "[[source]]\nname = 'feed:x'\nurl = 'http://x/a.xml'\nschedule = { minutes = 0 }\n",
+            "[[source]] #1 (feed:x): key 'schedule': schedule `minutes` must be positive",
+        ),
     ],
 )
-def test_an_invalid_sources_file_names_the_line_or_the_key(env: dict[str, str], text: str, problem: str) -> None:
+def test_an_invalid_sources_file_names_the_line_or_the_key(
+    env: dict[str, str], text: str, problem: str
+) -> None:
     path = Path(env["BRIEFING_SOURCES_FILE"])
     path.write_text(text, encoding="utf-8")
     result = invoke(env, "sources", "list")
@@ -143,13 +161,22 @@ def test_an_invalid_sources_file_names_the_line_or_the_key(env: dict[str, str], 
 @pytest.mark.parametrize(
     ("setting", "value", "message"),
     [
-        ("BRIEFING_CRAWL_DELAY", "-1",
-         "briefing: BRIEFING_CRAWL_DELAY=-1: must not be negative (set in the environment or .env)"),
-        ("BRIEFING_KOREA_KR_BASE_URL", "www.korea.kr",
-         "briefing: BRIEFING_KOREA_KR_BASE_URL=www.korea.kr: must be an http:// or https:// URL, "
-         "e.g. https://www.korea.kr (set in the environment or .env)"),
-        ("BRIEFING_SCHEDULES", "{not json",
-         "briefing: BRIEFING_SCHEDULES: not valid JSON; fix it in the environment or .env"),
+        (
+            "BRIEFING_CRAWL_DELAY",
+            "-1",
+            "briefing: BRIEFING_CRAWL_DELAY=-1: must not be negative (set in the environment or .env)",
+        ),
+        (
+            "BRIEFING_KOREA_KR_BASE_URL",
+            "www.korea.kr",
+            "briefing: BRIEFING_KOREA_KR_BASE_URL=www.korea.kr: must be an http:// or https:// URL, "
+            "e.g. https://www.korea.kr (set in the environment or .env)",
+        ),
+        (
+            "BRIEFING_SCHEDULES",
+            "{not json",
+            "briefing: BRIEFING_SCHEDULES: not valid JSON; fix it in the environment or .env",
+        ),
     ],
 )
 def test_a_bad_setting_is_named(env: dict[str, str], setting: str, value: str, message: str) -> None:
@@ -171,7 +198,8 @@ def test_every_since_option_speaks_the_same_way(env: dict[str, str], args: tuple
     result = invoke(env, *args)
     assert result.exit_code == 2
     assert one_line(result) == (
-        "briefing: --since 2026-13-01: not a day (month must be in 1..12; expected YYYY-MM-DD, e.g. 2026-11-20)"
+        "briefing: --since 2026-13-01: not a day (month must be in 1..12; "
+        "expected YYYY-MM-DD, e.g. 2026-11-20)"
     )
 
 

@@ -34,7 +34,9 @@ def test_command_modules_import_only_core() -> None:
 
 def test_sources_does_not_import_the_schedule() -> None:
     names = imported(REPO / "scheduler" / "sources.py")
-    assert not any(n.startswith(("scheduler.schedule", "scheduler.manager", "scheduler.crawls")) for n in names)
+    assert not any(
+        n.startswith(("scheduler.schedule", "scheduler.manager", "scheduler.crawls")) for n in names
+    )
 
 
 def test_the_old_cli_modules_are_gone() -> None:

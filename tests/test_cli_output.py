@@ -1,4 +1,4 @@
-"""Terminal output at 80 columns: tables, notes under them, KST labels, progress bars, a run's failed items."""
+"""Terminal output at 80 columns: tables, notes under them, KST, progress bars, a run's failed items."""
 
 from __future__ import annotations
 
@@ -42,7 +42,10 @@ def test_runs_table_at_80_columns_keeps_names_and_moves_reasons_under_it() -> No
     screen, out = console(80)
     shown = print_table(
         RUN_COLUMNS,
-        [run_row(12, "korea_kr_api:press", "interrupted"), run_row(11, "korea_kr:policy", "failed", LONG_REASON)],
+        [
+            run_row(12, "korea_kr_api:press", "interrupted"),
+            run_row(11, "korea_kr:policy", "failed", LONG_REASON),
+        ],
         console=screen,
         note_label=lambda row: f"run {row[0]}",
     )
@@ -62,23 +65,42 @@ def test_runs_table_on_a_wide_terminal_keeps_every_column_and_the_reason() -> No
     shown = print_table(RUN_COLUMNS, [run_row(11, "korea_kr:policy", "failed", LONG_REASON)], console=screen)
     assert shown == [c.header for c in RUN_COLUMNS]
     (header, row) = lines(out)
-    assert row.startswith("11  korea_kr:policy  failed  2026-11-20 09:00    60    2        1         57       0")
+    assert row.startswith(
+        "11  korea_kr:policy  failed  2026-11-20 09:00    60    2        1         57       0"
+    )
     assert row.endswith(LONG_REASON)
 
 
 def test_sources_list_at_80_columns(tmp_path: Path, db_url: str) -> None:
-    env = {"BRIEFING_DATABASE_URL": db_url, "BRIEFING_SOURCES_FILE": str(tmp_path / "sources.toml"),
-           "BRIEFING_DATA_DIR": str(tmp_path), "COLUMNS": "80"}
-    for args in (["dept-mofa", "--url", "https://www.korea.kr/rss/dept_mofa.xml", "--cron", "0 * * * *"],
-                 ["korea_kr_api:press", "--type", "korea_kr_api", "--disabled"]):
+    env = {
+        "BRIEFING_DATABASE_URL": db_url,
+        "BRIEFING_SOURCES_FILE": str(tmp_path / "sources.toml"),
+        "BRIEFING_DATA_DIR": str(tmp_path),
+        "COLUMNS": "80",
+    }
+    for args in (
+        ["dept-mofa", "--url", "https://www.korea.kr/rss/dept_mofa.xml", "--cron", "0 * * * *"],
+        ["korea_kr_api:press", "--type", "korea_kr_api", "--disabled"],
+    ):
         assert runner.invoke(app, ["sources", "add", *args], env=env).exit_code == 0
     db = Database(db_url)
     with db.session() as session:
         run = storage.create_run(session=session, source="korea_kr:policy")
-        storage.finish_run(session=session, run_id=run.id, status="failed", reason=LONG_REASON,
-                           now=datetime(2026, 11, 20, 0, 5, tzinfo=UTC))
-        storage.record_check(session=session, name="feed:dept-mofa", kind="feed", url=None, status="dead",
-                             error="HTTP 404: the feed is gone")
+        storage.finish_run(
+            session=session,
+            run_id=run.id,
+            status="failed",
+            reason=LONG_REASON,
+            now=datetime(2026, 11, 20, 0, 5, tzinfo=UTC),
+        )
+        storage.record_check(
+            session=session,
+            name="feed:dept-mofa",
+            kind="feed",
+            url=None,
+            status="dead",
+            error="HTTP 404: the feed is gone",
+        )
     db.dispose()
     result = runner.invoke(app, ["sources", "list"], env=env)
     assert result.exit_code == 0
@@ -129,16 +151,35 @@ def test_the_backfill_bar_keeps_its_figures() -> None:
 def test_a_run_and_its_failed_items(tmp_path: Path, db_url: str) -> None:
     db = Database(db_url)
     with db.session() as session:
-        run = storage.create_run(session=session, source="korea_kr:policy", since="2026-11-20",
-                                 until="2026-11-22")
-        storage.mark_running(session=session, run_id=run.id, pid=1, now=datetime(2026, 11, 22, 0, 0, 1, tzinfo=UTC))
-        storage.record_errors(session=session, run_id=run.id, errors=[
-            ("https://www.korea.kr/news/policyNewsView.do?newsId=148900001", "http_404", "HTTP 404 after 3 retries"),
-            ("https://www.korea.kr/news/policyNewsView.do?newsId=148900002", "layout_changed", "no title"),
-        ])
+        run = storage.create_run(
+            session=session, source="korea_kr:policy", since="2026-11-20", until="2026-11-22"
+        )
+        storage.mark_running(
+            session=session, run_id=run.id, pid=1, now=datetime(2026, 11, 22, 0, 0, 1, tzinfo=UTC)
+        )
+        storage.record_errors(
+            session=session,
+            run_id=run.id,
+            errors=[
+                (
+                    "https://www.korea.kr/news/policyNewsView.do?newsId=148900001",
+                    "http_404",
+                    "HTTP 404 after 3 retries",
+                ),
+                (
+                    "https://www.korea.kr/news/policyNewsView.do?newsId=148900002",
+                    "layout_changed",
+                    "no title",
+                ),
+            ],
+        )
         storage.add_counts(session=session, run_id=run.id, seen=60, new=2, updated=1, unchanged=55, failed=2)
-        storage.finish_run(session=session, run_id=run.id, status="succeeded",
-                           now=datetime(2026, 11, 22, 0, 1, 12, tzinfo=UTC))
+        storage.finish_run(
+            session=session,
+            run_id=run.id,
+            status="succeeded",
+            now=datetime(2026, 11, 22, 0, 1, 12, tzinfo=UTC),
+        )
     db.dispose()
     env = {"BRIEFING_DATABASE_URL": db_url, "BRIEFING_DATA_DIR": str(tmp_path)}
     result = runner.invoke(app, ["runs", str(run.id)], env=env)

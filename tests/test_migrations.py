@@ -183,7 +183,8 @@ def test_briefing_db_commands(db_url: str, tmp_path: Path, monkeypatch: pytest.M
     env = {"BRIEFING_DATABASE_URL": db_url}
     where = f"database {describe_url(db_url)}\n"
     behind = _db_command(env, "current")
-    assert (behind.exit_code, behind.stdout) == (1, where + "schema empty (head is 0001: run `briefing db upgrade`)\n")
+    assert (behind.exit_code, behind.stdout) == (
+        1, where + "schema empty (head is 0001: run `briefing db upgrade`)\n")
     up = _db_command(env, "upgrade")
     assert (up.exit_code, up.stdout) == (0, where + "schema at 0001 (was empty)\n"), up.output
     assert _db_command(env, "upgrade").stdout == where + "schema at 0001 (already)\n"

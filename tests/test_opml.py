@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
+
 from scheduler.cli import app
 from scheduler.settings import SourceSchedule
 from scheduler.sources import SourcesError, feed_slug, import_opml, load_sources, opml_feeds

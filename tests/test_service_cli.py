@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from typer.testing import CliRunner
+
 import storage
 from domain.article import KST
 from scheduler.cli import app
@@ -78,7 +79,8 @@ def test_search_rejects_a_bad_day(seeded: Database) -> None:
         2, "briefing: --since yesterday: not a day (expected YYYY-MM-DD, e.g. 2026-11-20)\n")
     result = search(seeded, "예산", "--since", "2026-13-01")
     assert (result.exit_code, result.output) == (
-        2, "briefing: --since 2026-13-01: not a day (month must be in 1..12; expected YYYY-MM-DD, e.g. 2026-11-20)\n")
+        2, "briefing: --since 2026-13-01: not a day (month must be in 1..12; "
+           "expected YYYY-MM-DD, e.g. 2026-11-20)\n")
 
 
 def test_run_refuses_a_public_address_without_a_token(tmp_path: Any) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
+
 import storage
 from scheduler.cli import app
 from scheduler.sources import load_sources
