@@ -6,6 +6,7 @@ Each case names the option, file, key or URL, and what to do; none prints a trac
 from __future__ import annotations
 
 import errno
+import os
 import re
 import sqlite3
 from pathlib import Path
@@ -229,3 +230,27 @@ def test_exit_codes_are_in_the_help_and_the_readme() -> None:
     assert sorted(int(code) for code in table) == sorted(int(code) for code in ExitCode)
     for code in ExitCode:
         assert f"{int(code)} " in EXIT_CODES
+
+
+def test_a_dot_env_that_is_not_utf8(env: dict[str, str], tmp_path: Path) -> None:
+    (tmp_path / ".env").write_bytes(b"BRIEFING_PORT=\xff\n")
+    result = invoke(env, "runs")
+    assert result.exit_code == 2
+    assert one_line(result) == "briefing: .env: not UTF-8 text; save the file as UTF-8"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_a_read_only_database_folder(env: dict[str, str], tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    env["BRIEFING_DATABASE_URL"] = f"sqlite:///{locked / 'data' / 'briefing.db'}"
+    try:
+        result = invoke(env, "articles", "list")
+    finally:
+        locked.chmod(0o700)
+    assert result.exit_code == 3
+    assert one_line(result) == (
+        f"briefing: cannot write {locked / 'data'}: read-only; make it writable or set BRIEFING_DATA_DIR "
+        "(or BRIEFING_DATABASE_URL) to a writable folder"
+    )

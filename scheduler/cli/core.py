@@ -89,6 +89,8 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**given)  # type: ignore[arg-type]
     except ValidationError as exc:
         raise usage_error(_setting_problem(exc, given)) from None
+    except UnicodeDecodeError:
+        raise usage_error(".env: not UTF-8 text; save the file as UTF-8") from None
     except SettingsError as exc:
         # pydantic-settings could not decode a value (JSON settings such as BRIEFING_SCHEDULES).
         field = re.search(r'field "(\w+)"', str(exc))
