@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Literal
 
 from rich.console import Console
@@ -20,7 +21,8 @@ from rich.table import Table
 from rich.text import Text
 
 from domain.article import KST
-from storage import StoredArticle
+from scheduler.backfill import BackfillReporter
+from storage import Backfill, CrawlRun, StoredArticle
 
 GAP = 2  # spaces between columns
 NOTE_MIN_WIDTH = 30  # a note column narrower than this reads one word a line: it goes under the table
@@ -222,10 +224,13 @@ class CrawlProgress:
             )
 
 
-class DaysProgress:
-    """A backfill's bar over days on a terminal; lines are printed above it (or plainly without one)."""
+class BackfillProgress(BackfillReporter):
+    """A backfill's progress: a bar over days on a terminal, and one line per day either way."""
 
-    def __init__(self, console: Console | None = None) -> None:
+    def __init__(self, retry_seconds: float, console: Console | None = None) -> None:
+        self.retry_seconds = retry_seconds
+        self.runs: list[CrawlRun] = []
+        self.waited_for: set[int] = set()
         self.console = console or Console(stderr=True)
         self.enabled = self.console.is_terminal
         self.progress = _progress(self.console)
@@ -237,14 +242,37 @@ class DaysProgress:
         else:
             sys.stdout.write(line + "\n")
 
-    def start(self, label: str, total: int, done: int) -> None:
-        self.task = self.progress.add_task(label, total=total, completed=done)
+    def started(self, backfill: Backfill, resumed: bool) -> None:
+        window = f"{backfill.source} {backfill.since}..{backfill.until}"
+        if resumed:
+            self.say(
+                f"backfill {backfill.id} of {window}: resuming from {backfill.next_day} "
+                f"({backfill.done_days} of {backfill.total_days} days done)"
+            )
+        else:
+            self.say(f"backfill {backfill.id} of {window}: {backfill.total_days} days, one crawl per day")
+        self.task = self.progress.add_task(
+            f"backfill {backfill.source}", total=backfill.total_days, completed=backfill.done_days
+        )
         if self.enabled:
             self.progress.start()
 
-    def update(self, done: int) -> None:
+    def waiting(self, busy: CrawlRun, day: date) -> None:
+        if busy.id not in self.waited_for:  # once per blocking run, not at every retry
+            self.waited_for.add(busy.id)
+            self.say(
+                f"{busy.source} is being crawled by run {busy.id} ({busy.status}); waiting for it "
+                f"before {day} (retry every {self.retry_seconds:g}s)"
+            )
+
+    def day_done(self, backfill: Backfill, run: CrawlRun, day: date) -> None:
+        self.runs.append(run)
         if self.task is not None:
-            self.progress.update(self.task, completed=done)
+            self.progress.update(self.task, completed=backfill.done_days)
+        self.say(
+            f"  {day}: run {run.id} seen {run.seen}, new {run.new}, updated {run.updated}, "
+            f"unchanged {run.unchanged}, failed {run.failed}"
+        )
 
     def stop(self) -> None:
         if self.enabled:

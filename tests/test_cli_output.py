@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from io import StringIO
 from pathlib import Path
 from types import SimpleNamespace
@@ -15,7 +15,7 @@ import storage
 from scheduler.cli import app
 from scheduler.cli.core import kst
 from scheduler.cli.runs import RUN_COLUMNS, stage_of
-from scheduler.output import CrawlProgress, DaysProgress, print_table
+from scheduler.output import BackfillProgress, CrawlProgress, print_table
 from storage import Database
 
 runner = CliRunner()
@@ -139,9 +139,18 @@ def test_the_crawl_progress_bar_keeps_its_figures(width: int) -> None:
 
 def test_the_backfill_bar_keeps_its_figures() -> None:
     screen, out = console(80)
-    bar = DaysProgress(console=screen)
+    bar = BackfillProgress(10.0, console=screen)
     bar.enabled = False  # render it here rather than live
-    bar.start("backfill korea_kr:press", 366, 65)
+    backfill = SimpleNamespace(
+        id=4,
+        source="korea_kr:press",
+        since=date(2025, 1, 1),
+        until=date(2025, 12, 31),
+        next_day=date(2025, 3, 7),
+        done_days=65,
+        total_days=366,
+    )
+    bar.started(backfill, resumed=True)  # type: ignore[arg-type]
     screen.print(bar.progress.get_renderable())
     (line,) = lines(out)
     assert line.startswith("backfill korea_kr:press") and line.endswith("65/366 0:00:00")

@@ -16,7 +16,7 @@ import typer
 
 from crawler.options import CrawlOptions
 from scheduler import output
-from scheduler.backfill import BackfillReporter, Outcome, run_backfill, wants_backfill
+from scheduler.backfill import Outcome, run_backfill, wants_backfill
 from scheduler.cli.core import (
     ExitCode,
     app,
@@ -41,7 +41,6 @@ from scheduler.crawls import (
 from scheduler.settings import Settings
 from scheduler.sources import FEED, SourcesError, load_sources
 from storage import (
-    Backfill,
     CrawlRun,
     Database,
     SourceBusy,
@@ -278,48 +277,11 @@ def _feed_failed(db: Database, target: CrawlTarget) -> bool:
 # --- a long window, day by day -----------------------------------------------------------------
 
 
-class TerminalReporter(BackfillReporter):
-    """Backfill progress: a bar over days on a terminal, one line per day either way."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.runs: list[CrawlRun] = []
-        self.waited_for: set[int] = set()
-        self.bar = output.DaysProgress()
-
-    def started(self, backfill: Backfill, resumed: bool) -> None:
-        window = f"{backfill.source} {backfill.since}..{backfill.until}"
-        if resumed:
-            self.bar.say(
-                f"backfill {backfill.id} of {window}: resuming from {backfill.next_day} "
-                f"({backfill.done_days} of {backfill.total_days} days done)"
-            )
-        else:
-            self.bar.say(f"backfill {backfill.id} of {window}: {backfill.total_days} days, one crawl per day")
-        self.bar.start(f"backfill {backfill.source}", backfill.total_days, backfill.done_days)
-
-    def waiting(self, busy: CrawlRun, day: date) -> None:
-        if busy.id not in self.waited_for:  # once per blocking run, not at every retry
-            self.waited_for.add(busy.id)
-            self.bar.say(
-                f"{busy.source} is being crawled by run {busy.id} ({busy.status}); waiting for it "
-                f"before {day} (retry every {self.settings.backfill_retry_seconds:g}s)"
-            )
-
-    def day_done(self, backfill: Backfill, run: CrawlRun, day: date) -> None:
-        self.runs.append(run)
-        self.bar.update(backfill.done_days)
-        self.bar.say(
-            f"  {day}: run {run.id} seen {run.seen}, new {run.new}, updated {run.updated}, "
-            f"unchanged {run.unchanged}, failed {run.failed}"
-        )
-
-
 def crawl_backfill(
     db: Database, settings: Settings, target: CrawlTarget, since: date, until: date
 ) -> ExitCode:
     """One run per day, resumable; the exit code says whether every day succeeded."""
-    reporter = TerminalReporter(settings)
+    reporter = output.BackfillProgress(settings.backfill_retry_seconds)
     stopping: list[bool] = []
 
     async def work(children: list[CrawlChild]) -> Outcome:
@@ -337,7 +299,7 @@ def crawl_backfill(
     try:
         outcome = _with_signals(settings, work, stopping)
     finally:
-        reporter.bar.stop()
+        reporter.stop()
     backfill, runs = outcome.backfill, reporter.runs
     counts = {k: sum(getattr(r, k) for r in runs) for k in ("new", "updated", "unchanged", "failed")}
     summary = ", ".join(f"{k} {v}" for k, v in counts.items())
