@@ -62,7 +62,7 @@ def test_search_markdown_list_escapes_link_text(seeded: Database) -> None:
     result = search(seeded, "자율제조", "--format", "md")
     assert result.exit_code == 0
     assert result.stdout == (
-        "- 2026-11-20 10:00 [자율제조를 위한 \\[지원\\] 확대]"
+        "- 2026-11-20 10:00 KST [자율제조를 위한 \\[지원\\] 확대]"
         "(https://www.korea.kr/news/policyNewsView.do?newsId=148900001) — 산업통상자원부\n"
     )
 

@@ -101,8 +101,8 @@ def articles_search(
 
 
 def markdown_line(stored: StoredArticle) -> str:
-    """`- 2026-11-20 09:00 [title](url) — ministry` with Markdown link text escaped."""
+    """`- 2026-11-20 09:00 KST [title](url) — ministry` with Markdown link text escaped."""
     a = stored.article
     title = a.title.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
     who = f" — {a.ministry}" if a.ministry else ""
-    return f"- {a.published_at.astimezone(KST):%Y-%m-%d %H:%M} [{title}]({a.url}){who}"
+    return f"- {a.published_at.astimezone(KST):%Y-%m-%d %H:%M} KST [{title}]({a.url}){who}"
