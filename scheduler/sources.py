@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import tomlkit
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 from tomlkit.exceptions import ParseError
-from tomlkit.items import AoT, Table
+from tomlkit.items import AoT, Array, InlineTable, Table
 from tomlkit.toml_document import TOMLDocument
 
 from crawler.registry import SOURCE_KINDS
@@ -461,13 +461,19 @@ def _document(path: Path) -> TOMLDocument:
     return doc
 
 
-def _tables(doc: TOMLDocument) -> list[Table]:
+def _tables(doc: TOMLDocument) -> list[Table | InlineTable]:
     found = doc.get("source")
-    return list(found) if isinstance(found, AoT) else []
+    return list(found) if isinstance(found, AoT | Array) else []
 
 
 def _append(doc: TOMLDocument, sources: list[SourceConfig] | tuple[SourceConfig, ...]) -> None:
     found = doc.get("source")
+    if isinstance(found, Array):  # written as `source = [{ name = … }, …]`: stay in that style
+        for source in sources:
+            inline = tomlkit.inline_table()
+            inline.update(_table(source).unwrap())
+            found.append(inline)
+        return
     if not isinstance(found, AoT):
         found = tomlkit.aot()
         doc.append("source", found)

@@ -207,3 +207,23 @@ def test_rendered_blocks_read_back_the_same(tmp_path: Path) -> None:
                          schedule={"cron": "*/15 7-22 * * mon-fri", "window_days": 2}, enabled=False)
     (back,) = parse_sources(render_source(tricky))
     assert back == tricky
+
+
+def test_edits_keep_an_inline_array_of_sources_in_its_style(tmp_path: Path) -> None:
+    path = tmp_path / "sources.toml"
+    path.write_text('# mine\nsource = [ { name = "feed:a", url = "http://x/a.xml" } ]\n', encoding="utf-8")
+    set_enabled(path, "feed:a", False)
+    add_source(path, make_source(name="feed:b", url="http://x/b.xml"))
+    assert path.read_text(encoding="utf-8") == (
+        '# mine\nsource = [ { name = "feed:a", url = "http://x/a.xml", enabled = false}, '
+        '{name = "feed:b", type = "feed", url = "http://x/b.xml", enabled = true} ]\n'
+    )
+    assert [(s.name, s.enabled) for s in load_sources(path).sources] == [("feed:a", False), ("feed:b", True)]
+
+
+def test_a_sources_file_that_is_not_utf8_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "sources.toml"
+    path.write_bytes(b'# ok\n[[source]]\nname = "feed:\xe9"\n')
+    with pytest.raises(SourcesError) as error:
+        load_sources(path)
+    assert str(error.value) == f"{path}: line 3: not UTF-8 text (byte 0xe9); save the file as UTF-8"
