@@ -142,7 +142,8 @@ def test_legacy_feeds_that_are_gone_are_dead_not_failed(
     assert listed["feed:rssdo"]["state"] == "dead"
     assert listed["feed:gone"]["last_run"]["status"] == "succeeded"  # type: ignore[index]
     table = briefing("sources", "list", env=env | {"COLUMNS": "250"}).stdout
-    assert "dead: HTTP 404" in table
+    gone = next(line for line in table.splitlines() if line.startswith("feed:gone "))
+    assert " dead " in gone and gone.rstrip().endswith("HTTP 404: the feed is gone")  # state, then reason
     # The feed answers again: it is ok again, with its entries.
     feed_standin.set_mode("/rss/dept_gone.xml", "korea")
     assert "new 3," in crawl(env, "gone")
