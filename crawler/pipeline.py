@@ -27,7 +27,7 @@ from crawler.posts.render import PostRenderer
 from domain.article import Article
 from domain.text import clean_article, decoding_damage
 from storage import Database, add_counts, record_check, record_errors, upsert_articles
-from storage.articles import store_posts
+from storage.articles import known_ids, store_posts
 from storage.types import PostWanted
 from storage.validators import HttpValidators, mark_not_modified, save_validators
 
@@ -65,11 +65,18 @@ class Written:
         self.failed += other.failed
 
 
+@dataclass(frozen=True, slots=True)
+class Prerendered:
+    article: Article
+    post: tuple[str, str]  # (text, hash)
+
+
 @dataclass(slots=True)
 class Rendered:
-    posts: dict[int, tuple[str, str] | None]  # by article id; None: the rendering failed
-    failures: list[FailedPage]
-    failed_statuses: list[str]  # what the upsert had counted each failed one as
+    posts: dict[int, tuple[str, str] | None] = field(default_factory=dict)  # None: rendering failed
+    failures: list[FailedPage] = field(default_factory=list)
+    failed_statuses: list[str] = field(default_factory=list)  # what the upsert counted each one as
+    refused: set[tuple[str, str]] = field(default_factory=set)  # (source, external_id) not to store
 
 
 class StoragePipeline:
@@ -185,22 +192,34 @@ class StoragePipeline:
                 )
 
     def _write(self, batch: Batch) -> Written:
-        """Store a batch (writer thread) and its run's errors and counts."""
+        """Store a batch (writer thread) and its run's errors and counts.
+
+        Articles not stored yet are rendered first, outside any transaction: one the renderer
+        cannot take is a failed item and is not stored. The rest are written in one transaction
+        (an article the database refuses is a failed item); then the posts of what changed are
+        rendered, again outside the transaction, and stored with the run's errors and counts.
+        """
         assert self.db is not None
+        with self.db.session(read_only=True) as session:
+            known = known_ids(session=session, keys=[(a.source, a.external_id) for a in batch.articles])
+        ready, early = self._render_new([a for a in batch.articles if (a.source, a.external_id) not in known])
+        storable = [a for a in batch.articles if (a.source, a.external_id) not in early.refused]
         with self.db.session() as session:
-            result = upsert_articles(session=session, articles=batch.articles, run_id=self.run_id)
-            self._store_validators(session, batch, refused={(f.source, f.external_id) for f in result.failed})
-        rendered = self._render(result.posts)  # outside the write transaction
+            result = upsert_articles(session=session, articles=storable, run_id=self.run_id)
+            refused = {(f.source, f.external_id) for f in result.failed} | early.refused
+            self._store_validators(session, batch, refused=refused)
+        late = self._render(result.posts, ready)  # outside the write transaction
         failures = [
             *batch.failures,
+            *early.failures,
             *(FailedPage(f.url, "store_error", f.reason, stage="store") for f in result.failed),
-            *rendered.failures,
+            *late.failures,
         ]
-        for status in rendered.failed_statuses:  # stored, but without its post: a failed item
+        for status in late.failed_statuses:  # stored, but without its post: a failed item
             setattr(result, status, getattr(result, status) - 1)
         result.unchanged += len(batch.not_modified)  # a 304 is an unchanged article
         with self.db.session() as session:
-            store_posts(session=session, posts=rendered.posts)
+            store_posts(session=session, posts=late.posts)
             if self.run_id is not None:
                 notes = [(n.url, n.kind, n.reason) for n in batch.notes]
                 record_errors(
@@ -230,28 +249,43 @@ class StoragePipeline:
             ids = [n.external_id for n in batch.not_modified if n.source == source]
             mark_not_modified(session=session, source=source, external_ids=ids)
 
-    def _render(self, wanted: list[PostWanted]) -> Rendered:
-        """Render each post; a renderer failure is that article's error, the others are kept."""
-        rendered = Rendered({}, [], [])
+    def _render_new(self, articles: list[Article]) -> tuple[dict[tuple[str, str], Prerendered], Rendered]:
+        """Render articles about to be stored for the first time; the ones the renderer cannot
+        take are failed items (`refused`), never stored half (an article without its post)."""
+        ready: dict[tuple[str, str], Prerendered] = {}
+        rendered = Rendered()
+        for article in articles:
+            key = (article.source, article.external_id)
+            try:
+                ready[key] = Prerendered(article, self.renderer.render(article))
+            except Exception as exc:  # any bug or input the normalizer cannot take
+                rendered.failures.append(_render_failure(article, exc))
+                rendered.refused.add(key)
+        return ready, rendered
+
+    def _render(self, wanted: list[PostWanted], ready: dict[tuple[str, str], Prerendered]) -> Rendered:
+        """The posts of what the upsert changed: rendered before when the stored article is the
+        one rendered (a new article), else now; a failure is that article's error."""
+        rendered = Rendered()
         for post in {p.id: p for p in wanted}.values():  # an article merged twice: its last state
+            early = ready.get((post.article.source, post.article.external_id))
+            if early is not None and early.article == post.article:
+                rendered.posts[post.id] = early.post
+                continue
             try:
                 rendered.posts[post.id] = self.renderer.render(post.article)
-            except Exception as exc:  # any bug or input the normalizer cannot take
-                reason = f"the post could not be rendered: {type(exc).__name__}: {exc}".splitlines()[0][:500]
+            except Exception as exc:
                 rendered.posts[post.id] = None  # no stale post; the next crawl tries again
-                failure = FailedPage(post.article.url, "normalize_error", reason, stage="normalize")
-                rendered.failures.append(failure)
+                rendered.failures.append(_render_failure(post.article, exc))
                 rendered.failed_statuses.append(post.status)
-                logger.warning("failed %s: %s (normalize)", post.article.url, reason)
         return rendered
 
     async def close_spider(self) -> None:
-        await self.flush()
-        if self.crawler is None:  # built directly (tests): no spider_closed signal will come
-            self._release()
+        await self.flush()  # the database stays open for spider_closed, which knows the reason
 
     async def spider_closed(self, reason: str) -> None:
-        """Store what the crawl learnt about its source, then let the database go."""
+        """Store what the crawl learnt about its source, then let the database go (connected
+        in from_crawler; a pipeline built directly is closed by calling it)."""
         try:
             check = self._check_to_store(reason)
             if check is not None and self.db is not None:
@@ -282,3 +316,9 @@ class StoragePipeline:
         if self.db is not None:
             self.db.dispose()
             self.db = None
+
+
+def _render_failure(article: Article, exc: Exception) -> FailedPage:
+    reason = f"the post could not be rendered: {type(exc).__name__}: {exc}".splitlines()[0][:500]
+    logger.warning("failed %s: %s (normalize)", article.url, reason)
+    return FailedPage(article.url, "normalize_error", reason, stage="normalize")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -98,6 +98,28 @@ def upsert_articles(
     if render_post is not None:
         store_posts(session=session, posts={p.id: render_post(p.article) for p in result.posts})
     return result
+
+
+def known_ids(*, session: Session, keys: Collection[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which (source, external_id) pairs are stored, as an article's own id or as an alias."""
+    wanted: dict[str, list[str]] = {}
+    for source, external_id in keys:
+        wanted.setdefault(source, []).append(external_id)
+    found: set[tuple[str, str]] = set()
+    for source, ids in wanted.items():
+        sid = session.scalar(select(SourceRow.id).where(SourceRow.name == source))
+        if sid is None:
+            continue
+        for start in range(0, len(ids), 500):  # stay far below any bind-parameter limit
+            chunk = ids[start : start + 500]
+            own = select(ArticleRow.external_id).where(
+                ArticleRow.source_id == sid, ArticleRow.external_id.in_(chunk)
+            )
+            aliased = select(ArticleAliasRow.external_id).where(
+                ArticleAliasRow.source_id == sid, ArticleAliasRow.external_id.in_(chunk)
+            )
+            found.update((source, i) for i in session.scalars(own.union(aliased)))
+    return found
 
 
 def _is_item_fault(exc: Exception) -> bool:
