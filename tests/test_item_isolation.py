@@ -317,8 +317,9 @@ def test_an_undeclared_euc_kr_page_is_detected() -> None:
 
 
 def check(**changes: object) -> SourceCheck:
-    values: dict[str, Any] = {"source": "feed:poisoned", "kind": "feed", "url": f"{BASE}/f.xml", "status": "ok",
-                              "etag": '"v1"', "last_modified": "Mon, 15 Jun 2026 01:00:00 GMT"}
+    values: dict[str, Any] = {"source": "feed:poisoned", "kind": "feed", "url": f"{BASE}/f.xml",
+                              "status": "ok", "etag": '"v1"',
+                              "last_modified": "Mon, 15 Jun 2026 01:00:00 GMT"}
     return SourceCheck(**(values | changes))
 
 
