@@ -127,11 +127,13 @@ class StoragePipeline:
         self.db = Database(self.database_url)
 
     async def process_item(self, item: Any) -> Any:
+        ok = True
         if isinstance(item, ParsedArticle):
-            self._accept(item)
+            ok = self._accept(item)
         elif isinstance(item, NotModified):
             self.batch.not_modified.append(item)
         elif isinstance(item, FailedPage):
+            ok = False
             self._fail(item)
         elif isinstance(item, ItemNote):
             self.batch.notes.append(item)
@@ -144,21 +146,22 @@ class StoragePipeline:
         else:
             raise DropItem(f"unexpected item type {type(item).__name__}")
         if self.progress_events:
-            progress.emit("item", ok=not isinstance(item, FailedPage))
+            progress.emit("item", ok=ok)
         if len(self.batch) >= self.batch_size or time.monotonic() - self.last_flush >= self.flush_seconds:
             await self.flush()
         return item
 
-    def _accept(self, item: ParsedArticle) -> None:
+    def _accept(self, item: ParsedArticle) -> bool:
         """The one place articles enter storage: cleaned, and refused when wrongly decoded."""
         article = clean_article(item.article)
         if (damage := decoding_damage(article)) is not None:
             self._fail(FailedPage(article.url, "encoding", damage, stage="article"))
-            return
+            return False
         self.batch.articles.append(article)
         validators = HttpValidators(item.etag, item.last_modified)
         if validators:  # a channel without validators (an API) must not erase the page's
             self.batch.validators[(article.source, article.external_id)] = validators
+        return True
 
     def _fail(self, failure: FailedPage) -> None:
         self.batch.failures.append(failure)
