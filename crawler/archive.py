@@ -61,17 +61,11 @@ class ArchivedPage:
         return next((v for k, v in self.headers if k.lower() == name.lower()), None)
 
     def text(self) -> str:
-        """The body decoded as the crawl decoded it: the charset the server named, else UTF-8."""
-        content_type = self.header("Content-Type") or ""
-        charset = "utf-8"
-        for part in content_type.split(";")[1:]:
-            key, _, value = part.strip().partition("=")
-            if key.lower() == "charset" and value:
-                charset = value.strip("\"' ")
-        try:
-            return self.body.decode(charset, errors="replace")
-        except LookupError:  # a charset Python does not know
-            return self.body.decode("utf-8", errors="replace")
+        """The body decoded as the crawl decoded it (w3lib, as Scrapy does: the declared
+        charset, a BOM, a <meta charset>, else UTF-8)."""
+        from w3lib.encoding import html_to_unicode
+
+        return html_to_unicode(self.header("Content-Type"), self.body)[1]
 
 
 def _warc_date(moment: datetime) -> str:
