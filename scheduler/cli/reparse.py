@@ -16,11 +16,11 @@ SHOWN_FAILURES = 10
 def reparse_command(
     source: Annotated[
         list[str] | None,
-        typer.Option("--source", help="Only pages of this source, e.g. korea_kr or korea_kr:press (repeatable)."),
+        typer.Option("--source", help="Only this source (korea_kr, korea_kr:press); repeatable."),
     ] = None,
     since: Annotated[str | None, typer.Option(help="First fetch day of the pages, YYYY-MM-DD (UTC).")] = None,
     until: Annotated[str | None, typer.Option(help="Last fetch day of the pages, YYYY-MM-DD (UTC).")] = None,
-    profile: Annotated[Path | None, typer.Option(help="Site profile TOML (default: BRIEFING_PROFILE).")] = None,
+    profile: Annotated[Path | None, typer.Option(help="Site profile TOML; default BRIEFING_PROFILE.")] = None,
 ) -> None:
     """Re-parse the archived article pages (BRIEFING_ARCHIVE_DIR) after a parser fix.
 
@@ -39,7 +39,8 @@ def reparse_command(
     renderer = load_renderer(settings, profile)
     archive = settings.archive_path
     if not archive.is_dir():
-        raise fail(f"no archive at {archive}: crawls archive pages there (BRIEFING_ARCHIVE_DIR)", ExitCode.USAGE)
+        raise fail(f"no archive at {archive}: crawls keep their pages there (BRIEFING_ARCHIVE_DIR)",
+                   ExitCode.USAGE)
     with database(settings) as db:
         result = reparse(db=db, archive_dir=str(archive), render=renderer.render,
                          sources=source or (), since=first, until=last)
