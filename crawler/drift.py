@@ -14,7 +14,8 @@ The rules (each one yields a line of evidence; any line means `drift`):
 - the pages matched no known layout (item errors of kind `layout`), or the run's main layout
   is one recent runs never saw while the layouts they saw are gone;
 - the share of failed items is much higher than in recent runs.
-A run with too few items to judge shares (fewer than `MIN_ITEMS`) is judged only on its list.
+A run with too few items to judge shares (fewer than `MIN_ITEMS`) is judged only on its list,
+and field shares only over the articles parsed (a 304 is unchanged, not parsed again).
 """
 
 from __future__ import annotations
@@ -47,12 +48,13 @@ class YieldProfile:
     articles: int = 0  # articles parsed from their pages
     fields: Mapping[str, int] = field(default_factory=dict)  # articles with each of FIELDS
     layouts: Mapping[str, int] = field(default_factory=dict)  # layout name -> articles it parsed
+    not_modified: int = 0  # items the site answered 304 for: unchanged, not parsed again
     failed: int = 0  # items that failed (fetch, parse, store)
     layout_errors: int = 0  # of those, pages of no known layout or a layout missing a field
 
     @property
     def items(self) -> int:
-        return self.articles + self.failed
+        return self.articles + self.not_modified + self.failed
 
     @property
     def items_per_list_page(self) -> float:
@@ -78,7 +80,8 @@ class YieldProfile:
     def from_json(cls, data: Mapping[str, Any]) -> YieldProfile:
         """A stored profile; unknown keys (a newer version's) are ignored."""
         ints = {k: int(data.get(k, 0) or 0) for k in
-                ("list_pages", "list_items", "empty_lists", "articles", "failed", "layout_errors")}
+                ("list_pages", "list_items", "empty_lists", "articles", "not_modified", "failed",
+                 "layout_errors")}
         return cls(
             **ints,
             fields={str(k): int(v) for k, v in dict(data.get("fields") or {}).items()},
@@ -114,6 +117,7 @@ def profile_from_stats(stats: Mapping[str, Any]) -> YieldProfile:
         articles=count("articles"),
         fields={name: count(f"field/{name}") for name in FIELDS},
         layouts=prefixed("layout/"),
+        not_modified=count("not_modified"),
         failed=count("failed"),
         layout_errors=count("layout_errors"),
     )

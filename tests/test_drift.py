@@ -60,6 +60,11 @@ CASES = [
     ("failed share jumps", NORMAL, run(articles=10, failed=10), ["10 of 20 items failed, 50%"]),
     ("a source that always fails a lot is its own normal", [run(articles=10, failed=10)] * 3,
      run(articles=9, failed=11), []),
+    ("all unchanged (304): nothing parsed, nothing to judge", NORMAL,
+     YieldProfile(list_pages=2, list_items=20, not_modified=20), []),
+    ("a redesign after runs of 304s", [YieldProfile(list_pages=2, list_items=20, not_modified=20)] * 3,
+     run(articles=0, failed=20, layout_errors=20, layouts={}),
+     ["20 of 20 pages matched no known layout", "20 of 20 items failed, 100% (recent runs: 0%)"]),
     ("too few items to judge shares", NORMAL, run(pages=1, listed=2, articles=1, date=0, failed=1), []),
 ]
 
