@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from statistics import median
-from typing import Any
+from typing import Any, Protocol
 
 FIELDS = ("title", "date", "body", "ministry")
 REQUIRED_FIELDS = ("title", "date", "body")  # an article without one of these is never normal
@@ -183,3 +183,44 @@ def judge(recent: Sequence[YieldProfile], run: YieldProfile) -> Verdict:
         for rule in (_field_evidence, _layout_evidence, _failed_evidence):
             evidence += rule(run, recent)
     return Verdict(bool(evidence), tuple(evidence))
+
+
+# --- counting, in the crawl child (Scrapy stats: plain numbers, nothing of Scrapy imported) ------
+
+
+class Stats(Protocol):
+    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None: ...
+
+
+def count_list(stats: Stats | None, *, items: int, says_empty: bool) -> None:
+    """A list page (or feed document) that answered and parsed, and how many items it listed."""
+    if stats is None:
+        return
+    stats.inc_value(STAT + "list_pages")
+    stats.inc_value(STAT + "list_items", items)
+    if says_empty and not items:
+        stats.inc_value(STAT + "empty_lists")
+
+
+def count_item(stats: Stats | None, item: object) -> None:
+    """One item as the pipeline receives it: an article (its fields and layout), a 304, a failure."""
+    from crawler.items import FailedPage, NotModified, ParsedArticle
+
+    if stats is None:
+        return
+    if isinstance(item, ParsedArticle):
+        article = item.article
+        stats.inc_value(STAT + "articles")
+        present = {"title": article.title, "date": article.published_at, "body": article.body_html.strip(),
+                   "ministry": article.ministry}
+        for name, value in present.items():
+            if value:
+                stats.inc_value(f"{STAT}field/{name}")
+        if article.layout:
+            stats.inc_value(f"{STAT}layout/{article.layout}")
+    elif isinstance(item, NotModified):
+        stats.inc_value(STAT + "not_modified")
+    elif isinstance(item, FailedPage) and item.stage != "list":
+        stats.inc_value(STAT + "failed")
+        if item.kind in LAYOUT_ERROR_KINDS:
+            stats.inc_value(STAT + "layout_errors")

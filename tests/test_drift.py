@@ -98,3 +98,33 @@ def test_profile_from_stats_and_json_round_trip() -> None:
     assert (profile.failed, profile.layout_errors, profile.items) == (1, 1, 7)
     assert YieldProfile.from_json(profile.to_json()) == profile
     assert YieldProfile.from_json({"articles": 3, "future_key": 1}).articles == 3
+
+
+def test_counting_items_into_stats() -> None:
+    from datetime import datetime
+
+    from crawler.drift import count_item, count_list
+    from crawler.items import FailedPage, NotModified, ParsedArticle
+    from domain.article import KST, Article
+
+    class Stats(dict):  # type: ignore[type-arg]
+        def inc_value(self, key: str, count: int = 1, start: int = 0) -> None:
+            self[key] = self.get(key, start) + count
+
+    stats = Stats()
+    article = Article(source="korea_kr", external_id="1", url="https://www.korea.kr/x?newsId=1",
+                      section="policy", title="제목", published_at=datetime(2026, 12, 1, tzinfo=KST),
+                      body_html="<p>본문</p>", layout="www-2026")
+    count_list(stats, items=3, says_empty=False)
+    count_list(stats, items=0, says_empty=True)
+    count_item(stats, ParsedArticle(article))
+    count_item(stats, ParsedArticle(article.with_changes(ministry="기획재정부", layout="legacy-2019")))
+    count_item(stats, NotModified("korea_kr", "2", "u"))
+    count_item(stats, FailedPage("u", "layout", "no layout"))
+    count_item(stats, FailedPage("u", "http_500", "list page", stage="list"))  # not an item
+    count_item(None, ParsedArticle(article))  # a pipeline built without a crawler
+    profile = profile_from_stats(stats)
+    assert (profile.list_pages, profile.list_items, profile.empty_lists) == (2, 3, 1)
+    assert (profile.articles, profile.not_modified, profile.failed, profile.layout_errors) == (2, 1, 1, 1)
+    assert profile.fields == {"title": 2, "date": 2, "body": 2, "ministry": 1}
+    assert profile.layouts == {"www-2026": 1, "legacy-2019": 1}
