@@ -74,7 +74,8 @@ class KoreaKrProbe(KoreaKrSpider):
         try:
             article = korea_kr.parse_article(response.text, canonical, section=self.section)
         except CrawlError as exc:
-            self.seen.values.update(item_url=canonical, item_error=f"{exc.kind}: {exc.message}")
+            why = exc.message if exc.message.startswith(exc.kind) else f"{exc.kind}: {exc.message}"
+            self.seen.values.update(item_url=canonical, item_error=why)
             return
         self.seen.item(canonical, title=article.title, published_at=article.published_at,
                        body=article.body_html, layout=article.layout)
@@ -160,3 +161,55 @@ class FeedProbe(FeedSpider):
 
 
 PROBES: dict[str, type[KoreaKrProbe] | type[FeedProbe]] = {"korea_kr": KoreaKrProbe, "feed": FeedProbe}
+
+
+PROBE_PREFIX = "@briefing-probe "
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m crawler.probe --options -`: probe one source, print its ProbeResult as one line
+    (`@briefing-probe {json}`) on stdout. Exit 0 when the probe ran (the contract is the
+    caller's to judge), 2 on bad options."""
+    import argparse
+    import json
+    import sys
+
+    from crawler.options import CrawlOptions
+
+    parser = argparse.ArgumentParser(prog="python -m crawler.probe", description=main.__doc__)
+    parser.add_argument("--options", required=True, help="CrawlOptions as JSON, or - for standard input")
+    args = parser.parse_args(argv)
+    try:
+        options = CrawlOptions.from_json(sys.stdin.read() if args.options == "-" else args.options)
+    except (ValueError, TypeError, KeyError) as exc:
+        print(f"crawler.probe: bad options: {type(exc).__name__}", file=sys.stderr)
+        return 2
+    probe = PROBES.get(options.source)
+    if probe is None:
+        print(f"crawler.probe: no probe for source kind {options.source}", file=sys.stderr)
+        return 2
+    from crawler.redact import install_log_redaction
+
+    install_log_redaction()
+    from scrapy.crawler import AsyncCrawlerProcess
+
+    from crawler.scrapy_settings import scrapy_settings
+
+    settings = scrapy_settings(options) | {
+        "ITEM_PIPELINES": {},  # a probe stores nothing
+        "BRIEFING_CONDITIONAL_REQUESTS": False,  # and asks for whole pages
+        "BRIEFING_DATABASE_URL": "",
+    }
+    process = AsyncCrawlerProcess(settings)
+    crawler = process.create_crawler(probe)
+    process.crawl(crawler, section=options.section, since=options.since, until=options.until,
+                  base_url=options.base_url)
+    process.start()
+    spider = crawler.spider
+    assert isinstance(spider, KoreaKrProbe | FeedProbe)
+    print(PROBE_PREFIX + json.dumps(spider.seen.result().to_json(), ensure_ascii=False), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
