@@ -7,8 +7,7 @@ registers every command on `app`.
 
 from __future__ import annotations
 
-from scheduler.cli import articles, crawl, db, posts, run, runs, sources  # noqa: F401  (they register)
-from scheduler.cli import check, reparse  # noqa: F401  (they register: the contract probe, the archive)
+from scheduler.cli import articles, check, crawl, db, posts, reparse, run, runs, sources  # noqa: F401
 from scheduler.cli.core import ExitCode, app
 
 __all__ = ["ExitCode", "app", "main"]
