@@ -33,6 +33,9 @@ class CrawlOptions:
     progress: bool = True  # JSON progress events on stdout for the parent process
     # CIDR networks the crawler may reach besides base_url's origin (crawler.outbound).
     allowed_private_networks: tuple[str, ...] = ()
+    archive_dir: str | None = None  # article pages kept as WARC (crawler.archiving); None: not kept
+    archive_max_bytes: int = 100 * 1024 * 1024
+    archive_retention_days: int = 365
 
     @property
     def target(self) -> str:

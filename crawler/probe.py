@@ -199,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         "ITEM_PIPELINES": {},  # a probe stores nothing
         "BRIEFING_CONDITIONAL_REQUESTS": False,  # and asks for whole pages
         "BRIEFING_DATABASE_URL": "",
+        "BRIEFING_ARCHIVE_DIR": "",  # nor archives: its pages are not the crawl's
     }
     process = AsyncCrawlerProcess(settings)
     crawler = process.create_crawler(probe)

@@ -35,7 +35,12 @@ def scrapy_settings(options: CrawlOptions) -> dict[str, Any]:
             "crawler.middleware.OutboundMiddleware": 50,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "crawler.middleware.BackoffRetryMiddleware": 550,
+            "crawler.archiving.ArchiveMiddleware": 585,  # after decompression (590)
         },
+        "BRIEFING_TARGET": options.target,
+        "BRIEFING_ARCHIVE_DIR": options.archive_dir or "",
+        "BRIEFING_ARCHIVE_MAX_BYTES": options.archive_max_bytes,
+        "BRIEFING_ARCHIVE_RETENTION_DAYS": options.archive_retention_days,
         # The policy's origins and networks; its resolver checks every address at connect time.
         "BRIEFING_ALLOWED_ORIGINS": [options.base_url],
         "BRIEFING_ALLOWED_NETWORKS": list(options.allowed_private_networks),

@@ -104,6 +104,9 @@ def crawl_options(
         retries=settings.crawl_retries,
         retry_backoff=settings.crawl_retry_backoff,
         allowed_private_networks=tuple(str(n) for n in settings.allowed_private_networks),
+        archive_dir=str(settings.archive_path) if settings.archive else None,
+        archive_max_bytes=settings.archive_max_bytes,
+        archive_retention_days=settings.archive_retention_days,
     )
 
 

@@ -105,6 +105,22 @@ class Settings(BaseSettings):
     catch_up: bool = True  # at start, run once what was missed while the service was down
     backfill_retry_seconds: float = 10.0  # a backfill waits this long while its source is busy
     log_format: Literal["keyvalue", "json"] = "keyvalue"
+    # Raw article pages kept in WARC files for `briefing reparse` (crawler/archive.py).
+    archive: bool = True
+    archive_dir: Path | None = None  # None: DATA_DIR/archive
+    archive_max_bytes: int = Field(default=100 * 1024 * 1024, ge=1024 * 1024)  # then a new file
+    archive_retention_days: int = Field(default=365, ge=0)  # 0: keep forever
+
+    @model_validator(mode="after")
+    def _default_archive(self) -> Settings:
+        if self.archive_dir is None:
+            self.archive_dir = self.data_dir / "archive"
+        return self
+
+    @property
+    def archive_path(self) -> Path:
+        assert self.archive_dir is not None  # set by _default_archive
+        return self.archive_dir
 
     @field_validator("korea_kr_base_url", "data_go_kr_base_url")
     @classmethod

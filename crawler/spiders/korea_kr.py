@@ -210,7 +210,8 @@ class KoreaKrSpider(scrapy.Spider):
             callback=self.parse_article,
             errback=self.article_failed,
             headers=headers,
-            meta={"handle_httpstatus_list": [304]},
+            # The page is archived as fetched (crawler.archiving), for `briefing reparse`.
+            meta={"handle_httpstatus_list": [304], "briefing_archive": item.url},
             cb_kwargs={"canonical": item.url, "item": item},
         )
 
