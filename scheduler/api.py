@@ -15,7 +15,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from domain.article import KST
 from scheduler import feed, metrics
-from scheduler.crawls import CrawlTarget, default_window, parse_target
+from scheduler.crawls import CrawlTarget, default_window
+from scheduler.targets import parse_target
 from scheduler.manager import AlreadyRunning, ShuttingDown
 from scheduler.schemas import (
     ArticleOut,

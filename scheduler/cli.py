@@ -13,7 +13,8 @@ from typing import Annotated
 import typer
 
 from scheduler import output
-from scheduler.crawls import CrawlChild, crawl_options, default_window, execute_run, parse_target, pid_alive
+from scheduler.crawls import CrawlChild, crawl_options, default_window, execute_run, pid_alive
+from scheduler.targets import parse_target
 from scheduler.settings import Settings
 from storage import (
     CrawlRun,
@@ -146,11 +147,13 @@ def crawl(
             typer.echo(f"  failed {error.url}: {error.reason} [{error.kind}]", err=True)
     db.dispose()
     if finished.status != "succeeded":
-        raise typer.Exit(1)
+        from crawler.protocol import cli_exit_code
+
+        raise typer.Exit(cli_exit_code(finished.status, finished.exit_code))
 
 
 async def _crawl_with_progress(db: Database, settings: Settings, run: CrawlRun, options: object) -> CrawlRun:
-    from crawler.options import CrawlOptions
+    from crawler.protocol import CrawlOptions
 
     assert isinstance(options, CrawlOptions)
     loop = asyncio.get_running_loop()

@@ -13,7 +13,7 @@ import typer
 from domain.article import KST
 from scheduler import output
 from scheduler.cli import _fail, _settings, app, articles_app
-from scheduler.crawls import parse_target
+from scheduler.targets import parse_target
 from storage import ArticleFilter, Database, StoredArticle, list_articles
 
 

@@ -370,9 +370,7 @@ def crawl_backfill(settings: Settings, target: CrawlTarget, since: date, until: 
     counts = {k: sum(getattr(r, k) for r in runs) for k in ("new", "updated", "unchanged", "failed")}
     summary = ", ".join(f"{k} {v}" for k, v in counts.items())
     if outcome.failed_run is not None or backfill.next_day is not None:
-        failed = outcome.failed_run
-        why = f": run {failed.id} {failed.status}" + (f" ({failed.reason})" if failed.reason else "") \
-            if failed else ""
+        why = f": {outcome.describe()}" if outcome.describe() else ""
         typer.echo(f"backfill {backfill.id} of {backfill.source} stopped at {backfill.next_day}{why}; "
                    f"{summary}. Run the same command again to resume from {backfill.next_day}.")
         raise typer.Exit(1)

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from crawler.protocol import Discovered, Event, ItemDone, Stored
 from storage import StoredArticle
 
 
@@ -69,18 +70,17 @@ class CrawlProgress:
         if self.enabled:
             self.progress.stop()
 
-    def on_event(self, event: dict[str, Any]) -> None:
-        kind = event.get("event")
+    def on_event(self, event: Event) -> None:
         task = self.progress.tasks[0]
-        if kind == "discovered":
-            self.discovered += int(event.get("count", 0))
+        if isinstance(event, Discovered):
+            self.discovered += event.count
             self.progress.update(self.task, total=self.discovered)
-        elif kind == "item":
+        elif isinstance(event, ItemDone):
             self.progress.advance(self.task)
-        elif kind == "stored":
+        elif isinstance(event, Stored):
             self.progress.update(
                 self.task,
-                new=task.fields["new"] + event.get("new", 0),
-                updated=task.fields["updated"] + event.get("updated", 0),
-                failed=task.fields["failed"] + event.get("failed", 0),
+                new=task.fields["new"] + event.new,
+                updated=task.fields["updated"] + event.updated,
+                failed=task.fields["failed"] + event.failed,
             )

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.crawls import CrawlTarget, crawl_options, parse_target
+from scheduler.crawls import CrawlTarget, crawl_options
+from scheduler.targets import parse_target
 from scheduler.schedule import SourceJob, jobs_from_settings
 from scheduler.settings import Settings, SourceSchedule
 from scheduler.sources import (

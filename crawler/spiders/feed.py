@@ -90,6 +90,7 @@ class FeedSpider(scrapy.Spider):
 
     async def parse_feed(self, response: Response) -> AsyncIterator[Request | ParsedArticle | FailedPage]:
         if response.status == 304:
+            progress.list_page_ok(response.url)
             self.check = Check("ok", not_modified=True)
             logger.info("feed %s not modified (304)", self.source)
             return
@@ -108,8 +109,9 @@ class FeedSpider(scrapy.Spider):
         )
         if not feed.is_feed:
             self.check = Check("error", feed.problem)
-            yield FailedPage(response.url, "not_a_feed", feed.problem or "not a feed")
+            yield FailedPage(response.url, "not_a_feed", feed.problem or "not a feed", stage="list")
             return
+        progress.list_page_ok(response.url)
         self.check = Check(
             "ok", etag=_header(response, "ETag"), last_modified=_header(response, "Last-Modified")
         )
@@ -148,7 +150,7 @@ class FeedSpider(scrapy.Spider):
     def feed_failed(self, failure: Failure) -> Iterator[FailedPage]:
         kind, reason = failure_kind(failure)
         self.check = Check("error", f"feed: {reason}")
-        yield FailedPage(self.feed_url, kind, f"feed: {reason}")
+        yield FailedPage(self.feed_url, kind, f"feed: {reason}", stage="list")
 
     def closed(self, reason: str) -> None:
         try:

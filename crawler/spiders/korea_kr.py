@@ -151,7 +151,8 @@ class KoreaKrSpider(scrapy.Spider):
     def parse_form(self, response: Response) -> Iterator[Request | FailedPage]:
         page = korea_kr.parse_list_page(response.text, response.url)
         if not page.form_fields:
-            yield FailedPage(response.url, "layout_changed", "layout changed: list page has no form#mainForm")
+            yield FailedPage(response.url, "layout_changed", "layout changed: list page has no form#mainForm",
+                             stage="list")
             return
         yield self._list_request(page, 1)
 
@@ -176,8 +177,10 @@ class KoreaKrSpider(scrapy.Spider):
                 f"{response.url}#pageIndex={index}",
                 "list_mismatch",
                 f"list page {index} did not echo the requested page and dates; paging stopped",
+                stage="list",
             )
             return
+        progress.list_page_ok(response.url)
         if page.is_empty:
             return
         fresh = [item for item in page.items if item.news_id not in self.seen_ids]
@@ -283,7 +286,7 @@ class KoreaKrSpider(scrapy.Spider):
 
     def list_failed(self, failure: Failure) -> Iterator[FailedPage]:
         kind, reason = failure_kind(failure)
-        yield FailedPage(failure.request.url, kind, f"list page: {reason}")  # type: ignore[attr-defined]
+        yield FailedPage(failure.request.url, kind, f"list page: {reason}", stage="list")  # type: ignore[attr-defined]
 
     # --- bodies of press releases and fact-checks --------------------------------------------------
 
