@@ -79,9 +79,6 @@ def _crawl(options: CrawlOptions, tally: RunTally) -> Finished:
     from crawler.spiders import spider_class
 
     process = AsyncCrawlerProcess(scrapy_settings(options))
-    # Per-request INFO lines ("Crawled", "Ignoring response", stats dumps) say nothing the
-    # item lines below do not; warnings and errors still come through.
-    logging.getLogger("scrapy").setLevel(logging.WARNING)
     crawler = process.create_crawler(spider_class(options.source))
     crawler.signals.connect(tally.item_scraped, signal=signals.item_scraped)
     crawler.signals.connect(tally.item_error, signal=signals.item_error)
@@ -116,7 +113,7 @@ def _crawl(options: CrawlOptions, tally: RunTally) -> Finished:
 class RunTally(Tally):
     """The run's tally, fed by Scrapy's item signals and by the spiders' protocol events."""
 
-    __slots__ = ()
+    __slots__ = ("__weakref__",)  # Scrapy's signals hold their receivers weakly
 
     def item_scraped(self, item: Any) -> None:
         from crawler.items import FailedPage
@@ -160,6 +157,13 @@ def _structured_logs(options: CrawlOptions) -> None:
     run_id = options.run_id
 
     def add_run_id(record: logging.LogRecord) -> bool:
+        # Scrapy's INFO records (versions, settings, "Crawled", stats dumps) say nothing the
+        # item lines do not; its warnings and errors still come through.
+        if record.name.startswith("scrapy"):
+            if record.levelno < logging.WARNING:
+                return False
+            # One line per record: a download error's traceback repeats what the line says.
+            record.exc_info, record.exc_text = None, None
         record.run_id = run_id
         return True
 
