@@ -259,3 +259,59 @@ def test_the_child_gets_its_options_on_stdin_not_argv(tmp_path, monkeypatch) -> 
     assert finished.status == "succeeded"
     assert "--options" in seen_argv and not any("hunter2" in arg for arg in seen_argv)
     assert "hunter2" in (tmp_path / "logs" / f"run-{run.id}.log").read_text()
+
+
+def test_scrapy_s_wrapped_download_errors_have_their_kinds() -> None:
+    from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError
+
+    assert failure_kind(_failure(DownloadConnectionRefusedError("refused")))[0] == "connection"
+    assert failure_kind(_failure(CannotResolveHostError("no.such.host")))[0] == "dns"
+
+
+def test_the_child_answers_bad_options_with_an_event_and_its_exit_code() -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "crawler.run", "--options", "-"], input='{"source": 1}',
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == ExitCode.BAD_OPTIONS
+    events = [e for e in map(parse, result.stdout.splitlines()) if e is not None]
+    assert len(events) == 1 and isinstance(events[0], Finished)
+    assert events[0].status == "failed" and (events[0].reason or "").startswith("bad crawl options:")
+
+
+def test_a_run_s_source_state_follows_its_outcome(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from storage import Database, create_run, finish_run, get_source_state, record_check
+
+    db = Database(f"sqlite:///{tmp_path / 's.db'}")
+
+    def finish(source: str, status: str, reason: str | None = None) -> None:
+        with db.session() as session:
+            run = create_run(session=session, source=source)
+            finish_run(session=session, run_id=run.id, status=status, reason=reason)
+
+    def current(name: str) -> tuple[str, str | None]:
+        with db.session() as session:
+            state = get_source_state(session=session, name=name)
+        assert state is not None
+        return state.status, state.error
+
+    try:
+        finish("korea_kr:policy", "failed", "could not read the source: x")
+        assert current("korea_kr:policy") == ("error", "could not read the source: x")
+        finish("korea_kr:policy", "interrupted", "stopped on request")  # says nothing about the source
+        assert current("korea_kr:policy") == ("error", "could not read the source: x")
+        finish("korea_kr:policy", "succeeded")
+        assert current("korea_kr:policy") == ("ok", None)
+        with db.session() as session:  # a feed the spider found gone stays dead after a run
+            record_check(session=session, name="feed:gone", kind="feed", url="http://x/", status="dead",
+                         error="HTTP 404", etag='"v1"')
+        finish("feed:gone", "succeeded")
+        assert current("feed:gone") == ("dead", "HTTP 404")
+        finish("feed:gone", "failed", "could not read the source: timed out")
+        assert current("feed:gone")[0] == "error"
+        with db.session() as session:
+            kept = get_source_state(session=session, name="feed:gone")
+        assert kept is not None and kept.etag == '"v1"'  # validators stay as the crawl left them
+    finally:
+        db.dispose()

@@ -240,3 +240,10 @@ def test_a_backfill_stops_after_the_configured_failed_days_in_a_row(tmp_path: Pa
     assert [r.since for r in reversed(runs)] == [since.isoformat(), (since + timedelta(days=1)).isoformat()]
     assert {r.status for r in runs} == {"failed"}
     assert (row.status, row.next_day) == ("failed", since)
+
+
+def test_a_crashing_child_reports_why_in_its_finished_event(db: Database, tmp_path: Path) -> None:
+    settings = settings_for(db, tmp_path)
+    run = crawl(db, settings, CrawlTarget("no_such_kind", "x"))
+    assert (run.status, run.exit_code) == ("failed", ExitCode.CRASHED)
+    assert (run.reason or "").startswith("the crawl crashed: ValueError: unknown source kind 'no_such_kind'")
