@@ -70,7 +70,8 @@ def main() -> None:
         settings = Settings.model_validate({"BRIEFING_DATABASE_URL": url, "korea_kr_base_url": replica.url,
                                             "crawl_delay": 0, "crawl_concurrency": concurrency,
                                             "crawl_autothrottle": False})
-        options = crawl_options(settings, CrawlTarget("korea_kr", "policy"), window.since, window.until, run.id)
+        options = crawl_options(settings, CrawlTarget("korea_kr", "policy"), window.since, window.until,
+                                run.id)
         raw = Path(tmp) / "profile.txt"
         command = ["py-spy", "record", "--rate", "250", "--format", "raw", "--output", str(raw),
                    "--threads", "--", sys.executable, "-m", "crawler.run", "--options", "-"]

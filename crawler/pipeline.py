@@ -156,7 +156,9 @@ class StoragePipeline:
             result.unchanged += len(not_modified)  # a 304 is an unchanged article
             if self.run_id is not None:
                 record_errors(
-                    session=session, run_id=self.run_id, errors=[(f.url, f.kind, f.reason, f.stage) for f in failures]
+                    session=session,
+                    run_id=self.run_id,
+                    errors=[(f.url, f.kind, f.reason, f.stage) for f in failures],
                 )
                 add_counts(
                     session=session,

@@ -171,7 +171,8 @@ Event = Annotated[
 ]
 _EVENT: TypeAdapter[Event] = TypeAdapter(Event)
 EVENT_TYPES: dict[str, type[_Event]] = {
-    cls.model_fields["event"].default: cls for cls in (Discovered, ListPageOk, ItemDone, ItemFailed, Stored, Finished)
+    cls.model_fields["event"].default: cls
+    for cls in (Discovered, ListPageOk, ItemDone, ItemFailed, Stored, Finished)
 }
 
 
@@ -249,7 +250,9 @@ def finished_event(tally: Tally, status: RunStatus, code: ExitCode, reason: str 
     )
 
 
-def exit_outcome(returncode: int, stop_requested: bool, finished: Finished | None) -> tuple[RunStatus, str | None]:
+def exit_outcome(
+    returncode: int, stop_requested: bool, finished: Finished | None
+) -> tuple[RunStatus, str | None]:
     """(status, reason) of a child that exited with `returncode` after sending `finished`.
 
     The child's own `Finished` event decides; the exit code alone speaks for a child that could

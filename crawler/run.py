@@ -104,8 +104,8 @@ def _crawl(options: CrawlOptions, tally: RunTally) -> Finished:
         return finished_event(tally, "failed", ExitCode.REFUSED, str(refused))
     reason = stats.get_value("finish_reason")
     if reason != "finished":
-        why = f"the crawl stopped before finishing ({reason})"
-        return finished_event(tally, "interrupted", ExitCode.STOPPED, why)
+        stopped = f"the crawl stopped before finishing ({reason})"
+        return finished_event(tally, "interrupted", ExitCode.STOPPED, stopped)
     status, code, why = judge(tally, options.settings.failed_share_limit)
     return finished_event(tally, status, code, why)
 

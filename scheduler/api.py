@@ -16,7 +16,6 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from domain.article import KST
 from scheduler import feed, metrics
 from scheduler.crawls import CrawlTarget, default_window
-from scheduler.targets import parse_target
 from scheduler.manager import AlreadyRunning, ShuttingDown
 from scheduler.schemas import (
     ArticleOut,
@@ -32,6 +31,7 @@ from scheduler.schemas import (
     SourceHealth,
 )
 from scheduler.settings import Settings
+from scheduler.targets import parse_target
 from storage import (
     ArticleFilter,
     CrawlRun,

@@ -14,8 +14,8 @@ import typer
 
 from scheduler import output
 from scheduler.crawls import CrawlChild, crawl_options, default_window, execute_run, pid_alive
-from scheduler.targets import parse_target
 from scheduler.settings import Settings
+from scheduler.targets import parse_target
 from storage import (
     CrawlRun,
     Database,

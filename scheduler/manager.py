@@ -144,7 +144,8 @@ class CrawlManager:
                 options=options,
                 on_start=self._started,
             )
-            level = logging.INFO if finished.status == "succeeded" and not finished.failed else logging.WARNING
+            clean = finished.status == "succeeded" and not finished.failed
+            level = logging.INFO if clean else logging.WARNING
             logger.log(
                 level,
                 await self._summary(finished),

@@ -98,7 +98,7 @@ class Settings(BaseSettings):
     schedule_window_days: int | None = None  # days a scheduled crawl covers; None: default_window_days
     catch_up: bool = True  # at start, run once what was missed while the service was down
     backfill_retry_seconds: float = 10.0  # a backfill waits this long while its source is busy
-    backfill_max_failed_days: int = Field(default=3, ge=1)  # a backfill stops after this many failed days in a row
+    backfill_max_failed_days: int = Field(default=3, ge=1)  # a backfill stops after this many failed in a row
     log_format: Literal["keyvalue", "json"] = "keyvalue"
 
     @field_validator("korea_kr_base_url", "data_go_kr_base_url")

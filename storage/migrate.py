@@ -130,7 +130,7 @@ def _adopt(conn: Connection) -> None:
     context = MigrationContext.configure(conn, opts={"include_object": include_object, "compare_type": True})
     diff = list(compare_metadata(context, Base.metadata))
     # Made before 0002 (crawl_errors.stage): today's models differ by that column alone.
-    first = [d for d in diff if not (d[0] == "add_column" and d[2] == "crawl_errors" and d[3].name == "stage")]
+    first = [d for d in diff if d[:3] != ("add_column", None, "crawl_errors") or d[3].name != "stage"]
     names = set(inspect(conn).get_table_names())
     search_ok = conn.dialect.name == "sqlite" and set(SEARCH_TABLES) <= names
     if first or not search_ok:

@@ -204,7 +204,8 @@ def test_protocol_events_round_trip_and_other_lines_are_ignored() -> None:
     [
         (Tally(items=0), "succeeded", None),
         (Tally(items=1, failed_by_kind=Counter(connection=1), list_pages_failed=1,
-               first_list_failure="list page: connection refused"), "failed", "could not read the source: list page"),
+               first_list_failure="list page: connection refused"),
+         "failed", "could not read the source: list page"),
         (Tally(items=5, failed_by_kind=Counter(http_500=1), list_pages_ok=2, list_pages_failed=1),
          "succeeded", None),
         (Tally(items=10, failed_by_kind=Counter(http_500=4, layout_changed=2), list_pages_ok=1), "failed",
@@ -253,7 +254,8 @@ def test_the_child_gets_its_options_on_stdin_not_argv(tmp_path, monkeypatch) -> 
 
     monkeypatch.setattr(crawls.asyncio, "create_subprocess_exec", spy)
     settings = Settings.model_validate({"BRIEFING_DATABASE_URL": secret_url, "data_dir": tmp_path})
-    opts = crawl_options(settings, CrawlTarget("korea_kr", "policy"), date(2026, 11, 1), date(2026, 11, 1), run.id)
+    opts = crawl_options(settings, CrawlTarget("korea_kr", "policy"), date(2026, 11, 1), date(2026, 11, 1),
+                         run.id)
     finished = asyncio.run(crawls.execute_run(db=db, settings=settings, run=run, options=opts))
     db.dispose()
     assert finished.status == "succeeded"

@@ -216,11 +216,12 @@ def test_0002_gives_crawl_errors_stored_before_it_the_article_stage(db: Database
     with db.engine.begin() as conn:
         downgrade(migrate.alembic_config(conn), "0001")
     with db.engine.begin() as conn:
-        conn.execute(text("INSERT INTO crawl_runs (source, status, trigger, seen, new, updated, unchanged, failed, "
-                          "created_at) VALUES ('korea_kr:policy', 'failed', 'manual', 1, 0, 0, 0, 1, "
-                          "CURRENT_TIMESTAMP)"))
+        conn.execute(text("INSERT INTO crawl_runs (source, status, trigger, seen, new, updated, unchanged, "
+                          "failed, created_at) VALUES ('korea_kr:policy', 'failed', 'manual', 1, 0, 0, 0, "
+                          "1, CURRENT_TIMESTAMP)"))
         conn.execute(text("INSERT INTO crawl_errors (run_id, url, kind, reason, created_at) "
-                          "SELECT id, 'https://x/1', 'http_500', 'HTTP 500', CURRENT_TIMESTAMP FROM crawl_runs"))
+                          "SELECT id, 'https://x/1', 'http_500', 'HTTP 500', CURRENT_TIMESTAMP "
+                          "FROM crawl_runs"))
     migrate.upgrade(db.engine)
     assert migrate.current(db.engine) == migrate.HEAD
     with db.engine.connect() as conn:
@@ -228,7 +229,9 @@ def test_0002_gives_crawl_errors_stored_before_it_the_article_stage(db: Database
     assert migrate.differences(db.engine) == []
 
 
-def test_a_database_from_before_migrations_with_the_first_schema_is_adopted_and_upgraded(tmp_path: Path) -> None:
+def test_a_database_from_before_migrations_with_the_first_schema_is_adopted_and_upgraded(
+    tmp_path: Path,
+) -> None:
     # As above, but made before crawl errors had a stage (the schema of revision 0001).
     url = f"sqlite:///{tmp_path / 'older.db'}"
     engine = create_engine(url)

@@ -116,7 +116,8 @@ def test_a_site_where_nothing_answers_fails_the_crawl_within_its_retries(tmp_pat
     log = (tmp_path / "logs" / f"run-{run.id}.log").read_text(encoding="utf-8")
     # The configured retries, then one line for the failed list page, and no Scrapy boilerplate.
     assert "(failed 3 times)" in log
-    assert re.search(r'msg="failed list connection http://127\.0\.0\.1:\d+/\S+: list page: connection refused', log)
+    line = r'msg="failed list connection http://127\.0\.0\.1:\d+/\S+: list page: connection refused'
+    assert re.search(line, log)
     assert "Dumping Scrapy stats" not in log and "Traceback" not in log
     assert all(len(line) < 2000 for line in log.splitlines())
 
@@ -161,7 +162,9 @@ def test_a_list_page_answering_an_error_fails_the_run(
     assert f"failed list http_{status}" in run_log(settings, run)
 
 
-def test_the_source_state_returns_to_ok_after_a_good_run(replica: Replica, db: Database, tmp_path: Path) -> None:
+def test_the_source_state_returns_to_ok_after_a_good_run(
+    replica: Replica, db: Database, tmp_path: Path
+) -> None:
     broken = settings_for(db, tmp_path, korea_kr_base_url=answering(replica, 500), crawl_retries=0)
     failed = crawl(db, broken, POLICY)
     assert failed.status == "failed" and state(db, "korea_kr:policy").status == "error"
@@ -179,7 +182,8 @@ def test_too_many_failed_items_fail_the_run_by_the_share_limit(
     assert len(day) >= 4
     for article in day[:2]:
         replica.fault(article["news_id"], "status:404")
-    strict = crawl(db, settings_for(db, tmp_path, korea_kr_base_url=replica.url, failed_share_limit=0.1), POLICY)
+    strict_settings = settings_for(db, tmp_path, korea_kr_base_url=replica.url, failed_share_limit=0.1)
+    strict = crawl(db, strict_settings, POLICY)
     assert (strict.status, strict.exit_code) == ("failed", ExitCode.SOURCE_FAILED)
     assert strict.reason == f"2 of {len(day)} items failed (2 http_404): more than 10%"
     with db.session() as session:
@@ -222,7 +226,8 @@ def test_a_good_feed_succeeds_and_counts_its_document(db: Database, tmp_path: Pa
 def test_a_backfill_stops_after_the_configured_failed_days_in_a_row(tmp_path: Path) -> None:
     db_url = f"sqlite:///{tmp_path / 'b.db'}"
     env = briefing_env(db_url, tmp_path, closed_port(), BRIEFING_CRAWL_RETRIES="0",
-                       BRIEFING_BACKFILL_MAX_FAILED_DAYS="2", BRIEFING_SOURCES_FILE=str(tmp_path / "none.toml"))
+                       BRIEFING_BACKFILL_MAX_FAILED_DAYS="2",
+                       BRIEFING_SOURCES_FILE=str(tmp_path / "none.toml"))
     since = date(2026, 11, 1)
     result = briefing("crawl", "korea_kr:policy", "--since", since.isoformat(), "--until", "2026-11-20",
                       "--backfill", env=env)
