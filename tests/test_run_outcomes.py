@@ -252,3 +252,13 @@ def test_a_crashing_child_reports_why_in_its_finished_event(db: Database, tmp_pa
     run = crawl(db, settings, CrawlTarget("no_such_kind", "x"))
     assert (run.status, run.exit_code) == ("failed", ExitCode.CRASHED)
     assert (run.reason or "").startswith("the crawl crashed: ValueError: unknown source kind 'no_such_kind'")
+
+
+def test_a_host_that_does_not_resolve_fails_the_run_as_dns(db: Database, tmp_path: Path) -> None:
+    settings = settings_for(db, tmp_path, korea_kr_base_url="http://briefing-test.invalid", crawl_retries=0)
+    run = crawl(db, settings, POLICY)
+    assert (run.status, run.exit_code) == ("failed", ExitCode.SOURCE_FAILED)
+    assert (run.reason or "").startswith("could not read the source: list page: DNS lookup failed")
+    (error,) = errors(db, run.id)
+    assert (error.stage, error.kind) == ("list", "dns")
+    assert state(db, "korea_kr:policy").status == "error"
