@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         # line, which every user of the machine can read.
         options = CrawlOptions.from_json(sys.stdin.read() if args.options == "-" else args.options)
     except ValueError as exc:
-        reason = f"bad crawl options: {_first_line(exc)}"
+        reason = f"bad crawl options: {_options_problem(exc)}"
         print(f"crawler.run: {reason}", file=sys.stderr)
         progress.emit(Finished(status="failed", exit_code=ExitCode.BAD_OPTIONS, reason=reason))
         return ExitCode.BAD_OPTIONS
@@ -139,6 +139,15 @@ class RunTally(Tally):
     def on_event(self, event: Event) -> None:
         if isinstance(event, ListPageOk):
             self.list_pages_ok += 1
+
+
+def _options_problem(exc: ValueError) -> str:
+    """Which options are wrong, never their values (the options hold the database URL)."""
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'options'}: {e['msg']}" for e in exc.errors()[:5])
+    return _first_line(exc)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -279,7 +279,8 @@ def test_the_child_answers_bad_options_with_an_event_and_its_exit_code() -> None
     assert result.returncode == ExitCode.BAD_OPTIONS
     events = [e for e in map(parse, result.stdout.splitlines()) if e is not None]
     assert len(events) == 1 and isinstance(events[0], Finished)
-    assert events[0].status == "failed" and (events[0].reason or "").startswith("bad crawl options:")
+    assert events[0].status == "failed" and (events[0].reason or "").startswith("bad crawl options: source: ")
+    assert "section: Field required" in (events[0].reason or "")
 
 
 def test_a_run_s_source_state_follows_its_outcome(tmp_path) -> None:  # type: ignore[no-untyped-def]
