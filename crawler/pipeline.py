@@ -81,7 +81,7 @@ class StoragePipeline:
             self.not_modified.append(item)
         elif isinstance(item, FailedPage):
             self.failures.append(item)
-            logger.warning("failed %s: %s (%s)", item.url, item.reason, item.kind)
+            # crawler.run logs the one line per failed item (url, stage, kind, reason).
         else:
             raise DropItem(f"unexpected item type {type(item).__name__}")
         if self.progress_events:
