@@ -174,14 +174,14 @@ def main(argv: list[str] | None = None) -> int:
     import json
     import sys
 
-    from crawler.options import CrawlOptions
+    from crawler.protocol import CrawlOptions
 
     parser = argparse.ArgumentParser(prog="python -m crawler.probe", description=main.__doc__)
     parser.add_argument("--options", required=True, help="CrawlOptions as JSON, or - for standard input")
     args = parser.parse_args(argv)
     try:
         options = CrawlOptions.from_json(sys.stdin.read() if args.options == "-" else args.options)
-    except (ValueError, TypeError, KeyError) as exc:
+    except ValueError as exc:  # never print the options: they hold the database URL
         print(f"crawler.probe: bad options: {type(exc).__name__}", file=sys.stderr)
         return 2
     probe = PROBES.get(options.source)

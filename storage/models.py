@@ -182,6 +182,10 @@ class CrawlRunRow(Base):
     updated: Mapped[int] = mapped_column(Integer, default=0)
     unchanged: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
+    # What the run got from its source (crawler.drift.YieldProfile as JSON) and, when it
+    # departed from the recent runs, the evidence of drift.
+    yield_profile: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    drift: Mapped[str | None] = mapped_column(Text)
 
 
 class BackfillRow(Base):
@@ -207,4 +211,6 @@ class CrawlErrorRow(Base):
     url: Mapped[str] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(50))
     reason: Mapped[str] = mapped_column(Text)
+    # Where in the crawl it failed: list, article, attachment, normalize, store (crawler.protocol.STAGES).
+    stage: Mapped[str] = mapped_column(String(20), default="article", server_default="article")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

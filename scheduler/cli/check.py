@@ -35,7 +35,8 @@ def check(
     """
     from crawler.contract import ProbeResult, summary, violations
     from crawler.probe import PROBE_PREFIX
-    from scheduler.crawls import child_environment, crawl_options, parse_target, today_kst
+    from scheduler.crawls import child_environment, crawl_options, today_kst
+    from scheduler.targets import parse_target
     from scheduler.sources import load_sources
 
     settings = load_settings()
@@ -52,7 +53,7 @@ def check(
         if target.kind in UNPROBED_KINDS:
             typer.echo(f"{target.name:<{width}}  skip  {UNPROBED_KINDS[target.kind]}")
             continue
-        options = crawl_options(settings, target, since, until, run_id=None)  # type: ignore[arg-type]
+        options = crawl_options(settings, target, since, until, run_id=None)
         try:
             done = subprocess.run(
                 [sys.executable, "-m", "crawler.probe", "--options", "-"],
