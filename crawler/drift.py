@@ -224,3 +224,8 @@ def count_item(stats: Stats | None, item: object) -> None:
         stats.inc_value(STAT + "failed")
         if item.kind in LAYOUT_ERROR_KINDS:
             stats.inc_value(STAT + "layout_errors")
+
+
+def stats_of(component: object) -> Stats | None:
+    """The Scrapy stats of a spider or pipeline; None for one built without a crawler (tests)."""
+    return getattr(getattr(component, "crawler", None), "stats", None)

@@ -22,6 +22,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from crawler import progress
+from crawler.drift import count_item, stats_of
 from crawler.items import FailedPage, ItemNote, NotModified, ParsedArticle, SourceCheck
 from crawler.posts.render import PostRenderer
 from crawler.protocol import ItemFailed
@@ -148,6 +149,8 @@ class StoragePipeline:
             return item
         else:
             raise DropItem(f"unexpected item type {type(item).__name__}")
+        if ok or isinstance(item, FailedPage):  # the run's yield, for the drift alarm
+            count_item(stats_of(self), item)
         if self.progress_events:
             progress.emit("item", ok=ok)
         if len(self.batch) >= self.batch_size or time.monotonic() - self.last_flush >= self.flush_seconds:

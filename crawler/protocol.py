@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import IntEnum
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -174,6 +174,8 @@ class Finished(_Event):
     list_pages_ok: int = 0
     list_pages_failed: int = 0
     failed_by_kind: dict[str, int] = Field(default_factory=dict)
+    # What the run got from its source (crawler.drift.YieldProfile), for the drift alarm.
+    yield_profile: dict[str, Any] | None = None
 
 
 Event = Annotated[

@@ -75,6 +75,7 @@ def _crawl(options: CrawlOptions, tally: RunTally) -> Finished:
     from scrapy import signals
     from scrapy.crawler import AsyncCrawlerProcess
 
+    from crawler.drift import profile_from_stats
     from crawler.scrapy_settings import scrapy_settings
     from crawler.spiders import spider_class
 
@@ -107,7 +108,8 @@ def _crawl(options: CrawlOptions, tally: RunTally) -> Finished:
         stopped = f"the crawl stopped before finishing ({reason})"
         return finished_event(tally, "interrupted", ExitCode.STOPPED, stopped)
     status, code, why = judge(tally, options.settings.failed_share_limit)
-    return finished_event(tally, status, code, why)
+    profile = profile_from_stats(stats.get_stats()).to_json()  # the service judges drift on it
+    return finished_event(tally, status, code, why).model_copy(update={"yield_profile": profile})
 
 
 class RunTally(Tally):

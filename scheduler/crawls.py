@@ -22,6 +22,7 @@ from crawler import protocol
 from crawler.protocol import CrawlOptions, CrawlSettings, Event, Finished
 from crawler.registry import SOURCE_KINDS
 from domain.article import KST
+from scheduler.drift import judge_finished
 from scheduler.settings import Settings
 from storage import CrawlRun, Database, finish_run, get_run, mark_running
 
@@ -157,7 +158,9 @@ async def execute_run(
         raise
     status, reason = outcome(child, returncode)
     logger.info("run %s: %s (exit %s)", run.id, status, returncode)
-    return await asyncio.to_thread(_finish, db, run.id, status, returncode, reason)
+    done = await asyncio.to_thread(_finish, db, run.id, status, returncode, reason)
+    profile = child.finished.yield_profile if child.finished and status != "interrupted" else None
+    return await asyncio.to_thread(judge_finished, db=db, run=done, profile=profile)  # the drift alarm
 
 
 def _base_url_setting(kind: str) -> str:

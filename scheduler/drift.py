@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from crawler.drift import RECENT_RUNS, Verdict, YieldProfile, judge
-from storage import Database
+from storage import CrawlRun, Database, get_run
 from storage.drift import recent_profiles, record_drift, record_yield
 
 logger = logging.getLogger(__name__)
@@ -35,3 +35,16 @@ def judge_run(*, db: Database, run_id: int, source: str, profile: Mapping[str, A
     if verdict.drift:
         logger.warning("source %s drifted (run %s): %s", source, run_id, verdict.reason)
     return verdict
+
+
+def judge_finished(*, db: Database, run: CrawlRun, profile: Mapping[str, Any] | None) -> CrawlRun:
+    """`judge_run` for a run just recorded, returning it as stored now; a failure of the alarm
+    is logged and never changes the run's outcome."""
+    try:
+        if judge_run(db=db, run_id=run.id, source=run.source, profile=profile) is None:
+            return run
+        with db.session(read_only=True) as session:
+            return get_run(session=session, run_id=run.id) or run
+    except Exception:
+        logger.exception("run %s: the drift judgement failed", run.id)
+        return run

@@ -57,6 +57,7 @@ def _run(row: CrawlRunRow) -> CrawlRun:
         updated=row.updated,
         unchanged=row.unchanged,
         failed=row.failed,
+        drift=row.drift,
     )
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from storage.models import ArticleRow, SourceRow, utcnow
 
-STATUSES = ("ok", "dead", "error")
+STATUSES = ("ok", "dead", "error", "drift")  # drift: storage/drift.py
 
 
 @dataclass(frozen=True, slots=True)

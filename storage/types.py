@@ -105,6 +105,7 @@ class CrawlRun:
     updated: int
     unchanged: int
     failed: int
+    drift: str | None = None  # the evidence when the run's yield departed from recent runs
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -126,6 +127,7 @@ class CrawlRun:
                 "unchanged": self.unchanged,
                 "failed": self.failed,
             },
+            "drift": self.drift,
         }
 
     def summary(self) -> str:

@@ -23,6 +23,7 @@ from twisted.python.failure import Failure
 
 from crawler import progress
 from crawler.crawl_state import CrawlState
+from crawler.drift import count_list, stats_of
 from crawler.items import FailedPage, ItemNote, ParsedArticle, SourceCheck
 from crawler.sites.feed import FeedEntry, entry_article, extract_body, page_text, parse_feed, summary_article
 from crawler.spiders.failures import failure_kind
@@ -102,6 +103,7 @@ class FeedSpider(scrapy.Spider):
             yield FailedPage(response.url, "not_a_feed", feed.problem or "not a feed", stage="list")
             return
         progress.list_page_ok(response.url)
+        count_list(stats_of(self), items=len(feed.entries), says_empty=True)  # an empty feed says so
         validators = {"etag": _header(response, "ETag"), "last_modified": _header(response, "Last-Modified")}
         yield self._check("ok", **validators)
         teasers = [e.external_id for e in feed.entries if not e.full]

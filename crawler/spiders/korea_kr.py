@@ -28,6 +28,7 @@ from twisted.python.failure import Failure
 
 from crawler import progress
 from crawler.documents import DocumentError, DocumentLimits, document_paragraphs
+from crawler.drift import count_list, stats_of
 from crawler.errors import CrawlError
 from crawler.items import FailedPage, NotModified, ParsedArticle
 from crawler.sites import korea_kr
@@ -188,6 +189,7 @@ class KoreaKrSpider(scrapy.Spider):
             )
             return
         progress.list_page_ok(response.url)
+        count_list(stats_of(self), items=len(page.items), says_empty=page.total == 0)
         if page.is_empty:
             return
         fresh = [item for item in page.items if item.news_id not in self.seen_ids]

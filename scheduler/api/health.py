@@ -98,5 +98,7 @@ def metrics(db: DbDep, crawls: CrawlsDep, schedule: ScheduleDep) -> Response:
     """Runs, failures, articles and last success time per source, for Prometheus."""
     with db.session(read_only=True) as session:
         runs, counts = run_stats(session=session), article_counts(session=session)
-    text = render(runs, counts, active=crawls.active_run_ids, scheduler_running=schedule.running)
+        states = {name: state.status for name, state in source_states(session=session).items()}
+    text = render(runs, counts, active=crawls.active_run_ids, scheduler_running=schedule.running,
+                  states=states)
     return Response(text, media_type=MEDIA_TYPE)

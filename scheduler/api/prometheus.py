@@ -30,6 +30,7 @@ def render(
     *,
     active: Mapping[str, int],
     scheduler_running: bool,
+    states: Mapping[str, str] | None = None,
 ) -> str:
     """All metrics as one text document."""
     runs = list(runs)
@@ -73,6 +74,12 @@ def render(
         "gauge",
         "Crawl children this service is running, by source.",
         ((_labels(source=name), 1) for name in active),
+    )
+    lines += _family(
+        "briefing_source_state",
+        "gauge",
+        "1 for the state each source is in (ok, error, drift, dead): drift = its pages changed.",
+        ((_labels(source=name, state=state), 1) for name, state in sorted((states or {}).items())),
     )
     lines += _family(
         "briefing_scheduler_running",

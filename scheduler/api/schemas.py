@@ -88,6 +88,9 @@ class RunOut(BaseModel):
     exit_code: int | None
     reason: str | None
     counts: RunCounts
+    drift: str | None = Field(
+        default=None, description="Why the run looked like a changed site (the drift alarm); null: normal."
+    )
 
 
 def run_out(run: CrawlRun) -> RunOut:

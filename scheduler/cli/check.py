@@ -36,8 +36,8 @@ def check(
     from crawler.contract import ProbeResult, summary, violations
     from crawler.probe import PROBE_PREFIX
     from scheduler.crawls import child_environment, crawl_options, today_kst
-    from scheduler.targets import parse_target
     from scheduler.sources import load_sources
+    from scheduler.targets import parse_target
 
     settings = load_settings()
     names = sources or [s.name for s in load_sources(settings.sources_file).enabled]

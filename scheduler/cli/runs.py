@@ -102,6 +102,8 @@ def run_lines(run: CrawlRun) -> list[str]:
     )
     if run.reason:
         lines.append(f"reason: {run.reason}")
+    if run.drift:
+        lines.append(f"drift: {run.drift}")
     return lines
 
 
