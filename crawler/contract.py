@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+# The probe child's one line of output: this prefix, then the ProbeResult as JSON.
+PROBE_PREFIX = "@briefing-probe "
 MAX_AGE = timedelta(days=2 * 365)  # "the newest item" older than this: the list is stale or wrong
 FUTURE_SLACK = timedelta(days=1)  # clocks and time zones: a day ahead is still today somewhere
 

@@ -15,7 +15,7 @@ from typing import Any
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
-from crawler.contract import ProbeResult
+from crawler.contract import PROBE_PREFIX, ProbeResult
 from crawler.errors import CrawlError
 from crawler.sites import korea_kr
 from crawler.sites.feed import FeedEntry, extract_body, page_text, parse_feed
@@ -162,8 +162,6 @@ class FeedProbe(FeedSpider):
 
 PROBES: dict[str, type[KoreaKrProbe] | type[FeedProbe]] = {"korea_kr": KoreaKrProbe, "feed": FeedProbe}
 
-
-PROBE_PREFIX = "@briefing-probe "
 
 
 def main(argv: list[str] | None = None) -> int:

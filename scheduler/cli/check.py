@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -33,8 +34,7 @@ def check(
 
     Example: briefing check korea_kr:policy korea_kr:press
     """
-    from crawler.contract import ProbeResult, summary, violations
-    from crawler.probe import PROBE_PREFIX
+    from crawler.contract import PROBE_PREFIX, ProbeResult, summary, violations
     from scheduler.crawls import child_environment, crawl_options, today_kst
     from scheduler.sources import load_sources
     from scheduler.targets import parse_target
@@ -68,8 +68,6 @@ def check(
                 last = (done.stderr.strip().splitlines() or ["no output"])[-1]
                 problems = [f"the probe failed (exit {done.returncode}): {last}"]
             else:
-                import json
-
                 result = ProbeResult.from_json(json.loads(line[len(PROBE_PREFIX):]))
                 problems = violations(result, now=datetime.now(UTC))
         if problems:
