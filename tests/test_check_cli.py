@@ -11,6 +11,7 @@ import pytest
 from domain.article import KST
 from tests.crawl_helpers import briefing, briefing_env
 from tests.replica.fixture import Replica
+from tests.standins.feeds_fixture import feed_standin, feed_standin_server  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.slow
 
@@ -80,3 +81,16 @@ def test_an_unknown_source_is_a_usage_error(tmp_path: Path) -> None:
     env = briefing_env(f"sqlite:///{tmp_path / 'b.db'}", tmp_path / "data", "http://127.0.0.1:9")
     done = briefing("check", "nowhere:policy", env=env)
     assert done.returncode == 2 and done.stderr.startswith("briefing: unknown source 'nowhere'"), done.stderr
+
+
+def test_check_probes_feeds(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    from tests.test_feed_crawl import make_env
+
+    standin = request.getfixturevalue("feed_standin")
+    env = make_env(f"sqlite:///{tmp_path / 'b.db'}", tmp_path, standin)
+    done = briefing("check", "feed:korea", "feed:teasers", "feed:gone", "feed:poisoned", env=env)
+    lines = {line.split()[0]: line for line in done.stdout.splitlines()}
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert lines["feed:korea"].split()[1] == "ok", lines
+    assert lines["feed:teasers"].split()[1] == "ok", lines  # the body from the entry's page
+    assert lines["feed:gone"].split()[1] == "FAIL" and "list: " in lines["feed:gone"], lines
