@@ -14,7 +14,6 @@ from crawler.posts.sanitize import plain_text
 # Front matter keys in output order: the seed's five, then the optional extras.
 SEED_KEYS: tuple[str, ...] = ("title", "categories", "excerpt", "feature_text", "image")
 EXTRA_KEYS: tuple[str, ...] = ("date", "source_url", "source", "ministry", "tags", "license")
-KEY_ORDER: tuple[str, ...] = SEED_KEYS + EXTRA_KEYS
 
 _FOLDED_KEYS = frozenset({"excerpt", "feature_text"})
 _QUOTED_KEYS = frozenset({"image"})

@@ -7,20 +7,19 @@ never as markup of its own.
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urlsplit
 
 from crawler.posts.sanitize import WEB_SCHEMES, plain_text, sanitize
+from domain.text import clean_text
 from storage import StoredArticle
 
 LINK_REL = "nofollow noopener"  # as the posts' default profile puts on body links
 # Control characters have no place in HTML (and XML cannot carry them); tab and newlines stay.
-_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def safe_html(body: str) -> str:
     """The body as the post format's HTML: its tags, attributes and http(s) URLs only."""
-    return _CONTROLS.sub("", sanitize(body, LINK_REL))
+    return clean_text(sanitize(body, LINK_REL))
 
 
 def safe_url(value: str) -> str:
