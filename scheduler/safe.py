@@ -1,6 +1,7 @@
-"""Article fields as the API shows them: the posts' sanitizer on HTML, plain text, web URLs only.
+"""Article fields as every channel shows them (API, Atom, CLI): the posts' sanitizer on HTML,
+plain text, web URLs only.
 
-Stored fields hold what the site sent. Every channel that serves them (JSON, Atom) goes through
+Stored fields hold what the site sent. Every channel that serves them (JSON, Atom, the CLI) goes through
 here, so a hostile title or body reaches a reader as text or as the post format's clean HTML,
 never as markup of its own.
 """
@@ -42,7 +43,7 @@ def safe_text(value: str | None) -> str | None:
 
 
 def safe_article(stored: StoredArticle) -> dict[str, object]:
-    """The CLI's article JSON (`StoredArticle.to_json`) with every string made safe to show."""
+    """An article's JSON (`StoredArticle.to_json`) with every string made safe to show."""
     data = stored.to_json()
     a = stored.article
     data.update(
