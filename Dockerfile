@@ -11,6 +11,7 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY pyproject.toml README.md ./
+COPY domain ./domain
 COPY crawler ./crawler
 COPY storage ./storage
 COPY scheduler ./scheduler
@@ -25,13 +26,15 @@ ENV PATH=/opt/venv/bin:$PATH \
     LANG=C.UTF-8 \
     BRIEFING_HOST=0.0.0.0 \
     BRIEFING_PORT=8080 \
-    BRIEFING_DATA_DIR=/data
+    BRIEFING_DATA_DIR=/data \
+    BRIEFING_DATABASE_URL=sqlite:////data/briefing.db
 RUN useradd --system --uid 10001 --create-home --home-dir /app --shell /usr/sbin/nologin briefing \
     && mkdir /data && chown briefing:briefing /data
 COPY --from=build /opt/venv /opt/venv
 COPY profiles /app/profiles
 WORKDIR /app
 USER briefing
+# The database (without a PostgreSQL URL) and the run logs: keep /data on a volume.
 VOLUME ["/data"]
 EXPOSE 8080
 # /healthz answers 503 while the database is unreachable or the schedule has stopped.

@@ -1,7 +1,11 @@
-"""Item pipeline: buffers items and writes each batch in one transaction on one writer thread.
+"""Item pipeline: buffers items and writes each batch on one writer thread, item by item isolated.
 
-A batch is stored whole or not at all, so a killed crawl loses at most its unflushed batch,
-which the next crawl fetches again. Writes never run on the event loop thread.
+Every article is cleaned (control characters, bidirectional overrides) where it enters here,
+and one whose text was decoded in the wrong encoding becomes that item's error. A batch is
+written in one transaction; an article the database refuses is that item's error and the rest
+of the batch is stored. Posts are rendered outside the write transaction, and a rendering that
+fails is that item's error too. A killed crawl loses at most its unflushed batch, which the
+next crawl fetches again. Writes never run on the event loop thread.
 """
 
 from __future__ import annotations
@@ -10,19 +14,69 @@ import asyncio
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from crawler import progress
-from crawler.items import FailedPage, NotModified, ParsedArticle
+from crawler.items import FailedPage, ItemNote, NotModified, ParsedArticle, SourceCheck
 from crawler.posts.render import PostRenderer
 from domain.article import Article
-from storage import Database, UpsertResult, add_counts, record_errors, upsert_articles
+from domain.text import clean_article, decoding_damage
+from storage import Database, add_counts, record_check, record_errors, upsert_articles
+from storage.articles import known_ids, store_posts
+from storage.types import PostWanted
 from storage.validators import HttpValidators, mark_not_modified, save_validators
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Batch:
+    """Items waiting for the writer."""
+
+    articles: list[Article] = field(default_factory=list)
+    failures: list[FailedPage] = field(default_factory=list)
+    notes: list[ItemNote] = field(default_factory=list)
+    not_modified: list[NotModified] = field(default_factory=list)
+    # The article pages' HTTP validators by (source, external_id).
+    validators: dict[tuple[str, str], HttpValidators] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.articles) + len(self.failures) + len(self.notes) + len(self.not_modified)
+
+
+@dataclass(slots=True)
+class Written:
+    """What one batch (or the whole crawl, summed) did."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0  # every failed item: in the spider, wrongly decoded, refused, not rendered
+
+    def add(self, other: Written) -> None:
+        self.new += other.new
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.failed += other.failed
+
+
+@dataclass(frozen=True, slots=True)
+class Prerendered:
+    article: Article
+    post: tuple[str, str]  # (text, hash)
+
+
+@dataclass(slots=True)
+class Rendered:
+    posts: dict[int, tuple[str, str] | None] = field(default_factory=dict)  # None: rendering failed
+    failures: list[FailedPage] = field(default_factory=list)
+    failed_statuses: list[str] = field(default_factory=list)  # what the upsert counted each one as
+    refused: set[tuple[str, str]] = field(default_factory=set)  # (source, external_id) not to store
 
 
 class StoragePipeline:
@@ -45,12 +99,10 @@ class StoragePipeline:
         self.batch_size = batch_size
         self.flush_seconds = flush_seconds
         self.progress_events = progress_events
-        self.articles: list[Article] = []
-        self.failures: list[FailedPage] = []
-        self.not_modified: list[NotModified] = []
-        self.validators: dict[tuple[str, str], HttpValidators] = {}
-        self.totals = UpsertResult()
-        self.failed = 0
+        self.batch = Batch()
+        self.totals = Written()
+        self.noted = 0
+        self.check: SourceCheck | None = None
         self.last_flush = time.monotonic()
         self.db: Database | None = None
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="briefing-writer")
@@ -58,7 +110,7 @@ class StoragePipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
         s = crawler.settings
-        return cls(
+        pipeline = cls(
             database_url=s["BRIEFING_DATABASE_URL"],
             run_id=s.getint("BRIEFING_RUN_ID") or None,
             profile_path=s.get("BRIEFING_PROFILE_PATH"),
@@ -67,57 +119,69 @@ class StoragePipeline:
             progress_events=s.getbool("BRIEFING_PROGRESS"),
             crawler=crawler,
         )
+        # The close reason comes with spider_closed, after close_spider: the source check waits for it.
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
 
     def open_spider(self) -> None:
         self.db = Database(self.database_url)
 
     async def process_item(self, item: Any) -> Any:
+        ok = True
         if isinstance(item, ParsedArticle):
-            self.articles.append(item.article)
-            validators = HttpValidators(item.etag, item.last_modified)
-            if validators:  # a channel without validators (an API) must not erase the page's
-                self.validators[(item.article.source, item.article.external_id)] = validators
+            ok = self._accept(item)
         elif isinstance(item, NotModified):
-            self.not_modified.append(item)
+            self.batch.not_modified.append(item)
         elif isinstance(item, FailedPage):
-            self.failures.append(item)
-            logger.warning("failed %s: %s (%s)", item.url, item.reason, item.kind)
+            ok = False
+            self._fail(item)
+        elif isinstance(item, ItemNote):
+            self.batch.notes.append(item)
+            self.noted += 1
+            logger.warning("note %s: %s (%s)", item.url, item.reason, item.kind)
+            return item
+        elif isinstance(item, SourceCheck):
+            self.check = item
+            return item
         else:
             raise DropItem(f"unexpected item type {type(item).__name__}")
         if self.progress_events:
-            progress.emit("item", ok=not isinstance(item, FailedPage))
-        pending = len(self.articles) + len(self.failures) + len(self.not_modified)
-        if pending >= self.batch_size or time.monotonic() - self.last_flush >= self.flush_seconds:
+            progress.emit("item", ok=ok)
+        if len(self.batch) >= self.batch_size or time.monotonic() - self.last_flush >= self.flush_seconds:
             await self.flush()
         return item
 
+    def _accept(self, item: ParsedArticle) -> bool:
+        """The one place articles enter storage: cleaned, and refused when wrongly decoded."""
+        article = clean_article(item.article)
+        if (damage := decoding_damage(article)) is not None:
+            self._fail(FailedPage(article.url, "encoding", damage, stage="article"))
+            return False
+        self.batch.articles.append(article)
+        validators = HttpValidators(item.etag, item.last_modified)
+        if validators:  # a channel without validators (an API) must not erase the page's
+            self.batch.validators[(article.source, article.external_id)] = validators
+        return True
+
+    def _fail(self, failure: FailedPage) -> None:
+        self.batch.failures.append(failure)
+        logger.warning("failed %s: %s (%s, %s)", failure.url, failure.reason, failure.kind, failure.stage)
+
     async def flush(self) -> None:
-        articles, failures, not_modified = self.articles, self.failures, self.not_modified
-        validators = self.validators
-        self.articles, self.failures, self.not_modified, self.validators = [], [], [], {}
+        batch, self.batch = self.batch, Batch()
         self.last_flush = time.monotonic()
-        if not articles and not failures and not not_modified:
-            return
-        if self.storage_error is not None:
-            return  # the database already failed; the crawl is stopping
+        if not len(batch) or self.storage_error is not None:
+            return  # nothing to write, or the database already failed and the crawl is stopping
         loop = asyncio.get_running_loop()
         try:
-            result = await loop.run_in_executor(
-                self.writer, self._write, articles, failures, not_modified, validators
-            )
-        except Exception as exc:  # the batch rolled back whole; stop the crawl, it cannot store
+            result = await loop.run_in_executor(self.writer, self._write, batch)
+        except Exception as exc:  # the database itself failed; stop the crawl, it cannot store
             await self._storage_failed(exc)
             return
         self.totals.add(result)
-        self.failed += len(failures)
         if self.progress_events:
-            progress.emit(
-                "stored",
-                new=result.new,
-                updated=result.updated,
-                unchanged=result.unchanged,
-                failed=len(failures),
-            )
+            progress.emit("stored", new=result.new, updated=result.updated,
+                          unchanged=result.unchanged, failed=result.failed)
 
     async def _storage_failed(self, exc: Exception) -> None:
         self.storage_error = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
@@ -130,49 +194,134 @@ class StoragePipeline:
                     self.crawler.engine.close_spider_async(reason="storage_error")
                 )
 
-    def _write(
-        self,
-        articles: list[Article],
-        failures: list[FailedPage],
-        not_modified: list[NotModified] | None = None,
-        validators: dict[tuple[str, str], HttpValidators] | None = None,
-    ) -> UpsertResult:
+    def _write(self, batch: Batch) -> Written:
+        """Store a batch (writer thread) and its run's errors and counts.
+
+        Articles not stored yet are rendered first, outside any transaction: one the renderer
+        cannot take is a failed item and is not stored. The rest are written in one transaction
+        (an article the database refuses is a failed item); then the posts of what changed are
+        rendered, again outside the transaction, and stored with the run's errors and counts.
+        """
         assert self.db is not None
-        not_modified = not_modified or []
+        with self.db.session(read_only=True) as session:
+            known = known_ids(session=session, keys=[(a.source, a.external_id) for a in batch.articles])
+        ready, early = self._render_new([a for a in batch.articles if (a.source, a.external_id) not in known])
+        storable = [a for a in batch.articles if (a.source, a.external_id) not in early.refused]
         with self.db.session() as session:
-            result = upsert_articles(
-                session=session, articles=articles, run_id=self.run_id, render_post=self.renderer.render
-            )
-            # Same transaction: validators are never stored without the article they describe.
-            for source in {s for s, _ in validators or {}}:
-                save_validators(
-                    session=session,
-                    source=source,
-                    validators={i: v for (s, i), v in (validators or {}).items() if s == source},
-                )
-            for source in {n.source for n in not_modified}:
-                ids = [n.external_id for n in not_modified if n.source == source]
-                mark_not_modified(session=session, source=source, external_ids=ids)
-            result.unchanged += len(not_modified)  # a 304 is an unchanged article
+            result = upsert_articles(session=session, articles=storable, run_id=self.run_id)
+            refused = {(f.source, f.external_id) for f in result.failed} | early.refused
+            self._store_validators(session, batch, refused=refused)
+        late = self._render(result.posts, ready)  # outside the write transaction
+        failures = [
+            *batch.failures,
+            *early.failures,
+            *(FailedPage(f.url, "store_error", f.reason, stage="store") for f in result.failed),
+            *late.failures,
+        ]
+        for status in late.failed_statuses:  # stored, but without its post: a failed item
+            setattr(result, status, getattr(result, status) - 1)
+        result.unchanged += len(batch.not_modified)  # a 304 is an unchanged article
+        with self.db.session() as session:
+            store_posts(session=session, posts=late.posts)
             if self.run_id is not None:
+                notes = [(n.url, n.kind, n.reason) for n in batch.notes]
                 record_errors(
-                    session=session, run_id=self.run_id, errors=[(f.url, f.kind, f.reason) for f in failures]
+                    session=session,
+                    run_id=self.run_id,
+                    errors=[(f.url, f.kind, f.reason) for f in failures] + notes,
                 )
                 add_counts(
                     session=session,
                     run_id=self.run_id,
-                    seen=len(articles) + len(failures) + len(not_modified),
+                    seen=len(batch.articles) + len(batch.failures) + len(batch.not_modified),
                     new=result.new,
                     updated=result.updated,
                     unchanged=result.unchanged,
                     failed=len(failures),
                 )
-        return result
+        return Written(result.new, result.updated, result.unchanged, len(failures))
+
+    def _store_validators(self, session: Any, batch: Batch, *, refused: set[tuple[str, str]]) -> None:
+        # Same transaction as the articles: validators are never stored without what they describe.
+        kept = {key: v for key, v in batch.validators.items() if key not in refused}
+        for source in {s for s, _ in kept}:
+            save_validators(
+                session=session, source=source, validators={i: v for (s, i), v in kept.items() if s == source}
+            )
+        for source in {n.source for n in batch.not_modified}:
+            ids = [n.external_id for n in batch.not_modified if n.source == source]
+            mark_not_modified(session=session, source=source, external_ids=ids)
+
+    def _render_new(self, articles: list[Article]) -> tuple[dict[tuple[str, str], Prerendered], Rendered]:
+        """Render articles about to be stored for the first time; the ones the renderer cannot
+        take are failed items (`refused`), never stored half (an article without its post)."""
+        ready: dict[tuple[str, str], Prerendered] = {}
+        rendered = Rendered()
+        for article in articles:
+            key = (article.source, article.external_id)
+            try:
+                ready[key] = Prerendered(article, self.renderer.render(article))
+            except Exception as exc:  # any bug or input the normalizer cannot take
+                rendered.failures.append(_render_failure(article, exc))
+                rendered.refused.add(key)
+        return ready, rendered
+
+    def _render(self, wanted: list[PostWanted], ready: dict[tuple[str, str], Prerendered]) -> Rendered:
+        """The posts of what the upsert changed: rendered before when the stored article is the
+        one rendered (a new article), else now; a failure is that article's error."""
+        rendered = Rendered()
+        for post in {p.id: p for p in wanted}.values():  # an article merged twice: its last state
+            early = ready.get((post.article.source, post.article.external_id))
+            if early is not None and early.article == post.article:
+                rendered.posts[post.id] = early.post
+                continue
+            try:
+                rendered.posts[post.id] = self.renderer.render(post.article)
+            except Exception as exc:
+                rendered.posts[post.id] = None  # no stale post; the next crawl tries again
+                rendered.failures.append(_render_failure(post.article, exc))
+                rendered.failed_statuses.append(post.status)
+        return rendered
 
     async def close_spider(self) -> None:
+        await self.flush()  # the database stays open for spider_closed, which knows the reason
+
+    async def spider_closed(self, reason: str) -> None:
+        """Store what the crawl learnt about its source, then let the database go (connected
+        in from_crawler; a pipeline built directly is closed by calling it)."""
         try:
-            await self.flush()
+            check = self._check_to_store(reason)
+            if check is not None and self.db is not None:
+                await asyncio.get_running_loop().run_in_executor(self.writer, self._record_check, check)
         finally:
-            self.writer.shutdown(wait=True)
-            if self.db is not None:
-                self.db.dispose()
+            self._release()
+
+    def _check_to_store(self, reason: str) -> SourceCheck | None:
+        """The source check to store, or None when this crawl must leave the stored state alone."""
+        if self.check is None or reason != "finished" or self.storage_error is not None:
+            return None  # the items were not (all) stored: keep the old validators so they come again
+        if (self.totals.failed or self.noted) and not self.check.not_modified:
+            # Some items failed or were kept with a fallback: no validators, so the next crawl
+            # gets the whole source again and retries them.
+            return SourceCheck(self.check.source, self.check.kind, self.check.url, self.check.status,
+                               self.check.error)
+        return self.check
+
+    def _record_check(self, check: SourceCheck) -> None:
+        assert self.db is not None
+        with self.db.session() as session:
+            record_check(session=session, name=check.source, kind=check.kind, url=check.url,
+                         status=check.status, error=check.error, etag=check.etag,
+                         last_modified=check.last_modified, keep_validators=check.not_modified)
+
+    def _release(self) -> None:
+        self.writer.shutdown(wait=True)
+        if self.db is not None:
+            self.db.dispose()
+            self.db = None
+
+
+def _render_failure(article: Article, exc: Exception) -> FailedPage:
+    reason = f"the post could not be rendered: {type(exc).__name__}: {exc}".splitlines()[0][:500]
+    logger.warning("failed %s: %s (normalize)", article.url, reason)
+    return FailedPage(article.url, "normalize_error", reason, stage="normalize")

@@ -13,26 +13,18 @@ from dataclasses import dataclass
 class SourceKind:
     name: str
     sections: tuple[str, ...]  # the first is the default
-    description: str
     base_url_setting: str = "korea_kr_base_url"  # the Settings field naming where the kind fetches
 
 
 SOURCE_KINDS: dict[str, SourceKind] = {
     kind.name: kind
     for kind in (
-        SourceKind(
-            "korea_kr",
-            ("policy", "press", "briefing", "fact"),
-            "정책브리핑 (www.korea.kr): policy news, press releases, briefings, fact-checks",
-        ),
+        # 정책브리핑 (www.korea.kr): policy news, press releases, briefings, fact-checks.
+        SourceKind("korea_kr", ("policy", "press", "briefing", "fact")),
         # Stores korea_kr articles: the API and the HTML crawl of one newsId are one article.
-        SourceKind(
-            "korea_kr_api",
-            ("policy", "press"),
-            "정책브리핑 through the data.go.kr Open API (policy news, press releases; needs a key)",
-            base_url_setting="data_go_kr_base_url",
-        ),
+        # 정책브리핑 through the data.go.kr Open API (policy news, press releases; needs a key).
+        SourceKind("korea_kr_api", ("policy", "press"), base_url_setting="data_go_kr_base_url"),
         # No fixed sections: each feed is named in sources.toml and crawled as feed:<name>.
-        SourceKind("feed", (), "any RSS/Atom feed listed in sources.toml (feed:<name>)"),
+        SourceKind("feed", ()),
     )
 }

@@ -57,7 +57,8 @@ class Article:
     aliases: tuple[str, ...] = field(default=())  # other external ids of the same document
     # Where body_html came from: "page" (the article page), "api" (data.go.kr DataContents),
     # "viewer" (document viewer pages), "hwpx", "hwp", "pdf", "list" (a list page's full text),
-    # "feed" (a feed entry), "extracted" (trafilatura). Storage keeps the better body when two
+    # "feed" (a feed entry), "extracted" (trafilatura), "summary" (a feed entry's teaser, kept
+    # when its page could not be fetched). Storage keeps the better body when two
     # channels disagree (see BODY_SOURCE_RANK).
     body_source: str = "page"
     # The named, dated layout of the site parser that read the page (e.g. "press-admin2-2025");
@@ -87,6 +88,7 @@ BODY_SOURCE_RANK = {
     "list": 15,
     "feed": 10,
     "extracted": 5,
+    "summary": 3,  # below "extracted": the page's text replaces the teaser once it is fetched
 }
 
 # Fields that are bookkeeping rather than content: a change in them is not a new revision.

@@ -22,7 +22,7 @@ crawl of korea.kr, whatever document its body came from: page, viewer, hwpx, pdf
    - `published_at`: as above, except that 00:00 KST exactly (a page without a time of day)
      gives way to the other side's time on the same KST date.
    - `license_type` and `license_text_only` travel together, from the side that has a type.
-5. Another id (a duplicate found by body hash or title + date + ministry): the stored article
+5. Another id (a duplicate found by body hash and title, or by title + date + ministry): the stored article
    leads every field and keeps its body unless the incoming body's rank is strictly higher;
    the incoming article only fills gaps. Two ids crawled every day never take turns.
 
@@ -185,15 +185,18 @@ def _shingles(text: str) -> set[str]:
 def same_document(a: Article, b: Article) -> bool:
     """Whether two articles with different ids are one document posted twice.
 
-    Equal body hashes (long bodies only) published within MAX_DAYS_APART days, or equal dedupe
-    keys (long title, same KST day and ministry) whose bodies, when both are long enough to tell,
-    share at least MIN_SHARED_SHINGLES of the smaller one's 5-character shingles.
+    Only strong evidence counts, never a coincidence: equal body hashes (long bodies only) under
+    the same normalised title, published within MAX_DAYS_APART days; or equal dedupe keys (long
+    title, same KST day and ministry) whose bodies, when both are long enough to tell, share at
+    least MIN_SHARED_SHINGLES of the smaller one's 5-character shingles. A body alone never
+    merges two titles: feeds give every entry the same boilerplate ("read more", a site blurb).
     """
     if a.source != b.source or a.external_id == b.external_id:
         return False
     hash_a = body_hash(a)
     if hash_a is not None and hash_a == body_hash(b):
-        return abs(a.published_at - b.published_at).days <= MAX_DAYS_APART
+        same_title = _norm_title(a.title) == _norm_title(b.title)
+        return same_title and abs(a.published_at - b.published_at).days <= MAX_DAYS_APART
     key_a = dedupe_key(a)
     if key_a is None or key_a != dedupe_key(b):
         return False

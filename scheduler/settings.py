@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     AliasChoices,
@@ -12,13 +13,13 @@ from pydantic import (
     Field,
     IPvAnyNetwork,
     SecretStr,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from crawler.options import DEFAULT_USER_AGENT
+from storage.db import DATABASE_FILE, EngineOptions, default_data_dir, describe_url, sqlite_url
 
 TOKEN_MIN_LENGTH = 16  # a guessable bearer token is no protection for POST /crawls
 
@@ -45,13 +46,17 @@ class SourceSchedule(BaseModel):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="BRIEFING_", env_file=".env", extra="ignore")
+    # populate_by_name: Settings(database_url=...) is honoured, not only the environment alias.
+    model_config = SettingsConfigDict(
+        env_prefix="BRIEFING_", env_file=".env", extra="ignore", populate_by_name=True
+    )
 
+    # Empty: DATA_DIR/briefing.db, so the database does not depend on the current directory.
     database_url: str = Field(
-        default="sqlite:///data/briefing.db",
+        default="",
         validation_alias=AliasChoices("BRIEFING_DATABASE_URL", "DATABASE_URL"),
     )
-    data_dir: Path = Path("data")
+    data_dir: Path = Field(default_factory=default_data_dir)  # the database file and the run logs
     korea_kr_base_url: str = "https://www.korea.kr"
     # data.go.kr Open API (korea_kr_api): the key reaches crawl children through their environment,
     # never through CrawlOptions, which may be logged.
@@ -103,10 +108,17 @@ class Settings(BaseSettings):
 
     @field_validator("korea_kr_base_url", "data_go_kr_base_url")
     @classmethod
-    def _strip_slash(cls, value: str, info: ValidationInfo) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError(f"BRIEFING_{(info.field_name or '').upper()} must start with http:// or https://")
+    def _strip_slash(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an http:// or https:// URL, e.g. https://www.korea.kr")
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _default_database(self) -> Settings:
+        if not self.database_url:
+            self.database_url = sqlite_url(self.data_dir / DATABASE_FILE)
+        return self
 
     @field_validator("crawl_delay", "crawl_timeout", "crawl_retry_backoff", "grace_seconds")
     @classmethod
@@ -146,6 +158,21 @@ class Settings(BaseSettings):
     @property
     def log_dir(self) -> Path:
         return self.data_dir / "logs"
+
+    @property
+    def database_location(self) -> str:
+        """The database for people: its file, or its URL without the password."""
+        return describe_url(self.database_url)
+
+    def engine_options(self) -> EngineOptions:
+        """The pool and time-outs every process opens the database with."""
+        return EngineOptions(
+            pool_size=self.db_pool_size,
+            max_overflow=self.db_max_overflow,
+            pool_timeout=self.db_pool_timeout,
+            connect_timeout=self.db_connect_timeout,
+            statement_timeout=self.db_statement_timeout,
+        )
 
 
 def is_loopback_host(host: str) -> bool:

@@ -1,46 +1,74 @@
 """sources.toml: the sources briefing knows, with type, options, schedule and enabled flag.
 
-Loading validates everything and names the file, the entry and the key in every error. Edits
-(`add_source`, `set_enabled`, `import_opml`) change the file in place, keeping the user's
-comments and layout, and re-validate the result before it replaces the file atomically.
+Loading validates everything (a pydantic model per `[[source]]` table, then the rules between
+keys) and names the file, the entry and the key in every error, the line for a syntax error.
+Edits (`add_source`, `set_enabled`, `import_opml`) go through tomlkit, so the user's comments
+and layout stay, and re-validate the result before it replaces the file atomically.
 Without a file, the one source is korea_kr:policy every BRIEFING_SCHEDULE_MINUTES.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import stat
 import tempfile
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import ValidationError
+import tomlkit
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from tomlkit.exceptions import ParseError
+from tomlkit.items import AoT, Array, InlineTable, Table
+from tomlkit.toml_document import TOMLDocument
 
 from crawler.outbound import BLOCKED_SCHEME, scheme_refusal
 from crawler.registry import SOURCE_KINDS
+from scheduler.cron import cron_trigger
 from scheduler.settings import Settings, SourceSchedule
 
 FEED = "feed"
 DEFAULT_SOURCE = "korea_kr:policy"
-KEYS = ("name", "type", "section", "url", "title", "schedule", "enabled")
 FEED_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
-_BLOCK_START = re.compile(r"^\s*\[\[\s*source\s*\]\]\s*(?:#.*)?$")
-_ENABLED_LINE = re.compile(r"^(\s*)enabled\s*=\s*(?:true|false)(\s*#.*)?\s*$")
-_NAME_LINE = re.compile(r"^\s*name\s*=")
 HEADER = (
     "# Sources briefing crawls (BRIEFING_SOURCES_FILE). Each [[source]] has a name (the crawl\n"
     "# target: korea_kr:<section> or feed:<name>), a type, the section or feed URL, an optional\n"
     "# schedule ({ minutes = N } or { cron = \"m h dom mon dow\" }, Asia/Seoul) and enabled.\n"
 )
+SCHEDULE_FORM = 'write it as { minutes = 30 } or { cron = "0 * * * *" }'
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
 class SourcesError(ValueError):
     """The sources file (or an edit of it) is not valid; the message names file, entry and key."""
+
+
+class SourceEntry(BaseModel):
+    """One `[[source]]` table as written; short forms (`name = "feed:x"` without a type) allowed."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: Text
+    type: Text | None = None
+    section: Text | None = None
+    url: Text | None = None
+    title: Text | None = None
+    schedule: SourceSchedule | None = None
+    enabled: bool = True
+
+
+KEYS = tuple(SourceEntry.model_fields)
+
+
+class SourcesDocument(BaseModel):
+    """The whole file: `[[source]]` tables and nothing else (entries are checked one by one)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    source: list[dict[str, Any]] = []
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,24 +114,25 @@ def load_sources(path: Path) -> SourcesFile:
     """The sources in `path`, or the built-in default when the file does not exist."""
     if not path.exists():
         return SourcesFile(path, False, default_sources())
+    return SourcesFile(path, True, tuple(parse_sources(_read(path), origin=str(path))))
+
+
+def _read(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
-        raise SourcesError(f"{path}: cannot read the sources file: {exc}") from exc
-    return SourcesFile(path, True, tuple(parse_sources(text, origin=str(path))))
+        raise SourcesError(f"{path}: cannot read the sources file: {exc.strerror or exc}") from exc
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise SourcesError(
+            f"{path}: line {line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as UTF-8"
+        ) from None
 
 
 def parse_sources(text: str, *, origin: str = "sources.toml") -> list[SourceConfig]:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SourcesError(f"{origin}: not valid TOML: {exc}") from exc
-    unknown = sorted(set(data) - {"source"})
-    if unknown:
-        raise SourcesError(f"{origin}: unknown top-level key {unknown[0]!r}; sources are [[source]] tables")
-    entries = data.get("source", [])
-    if not isinstance(entries, list):
-        raise SourcesError(f"{origin}: `source` must be an array of tables: write each as [[source]]")
+    entries = _entries(_parse(text, origin), origin)
     sources: list[SourceConfig] = []
     seen: dict[str, int] = {}
     for index, entry in enumerate(entries, 1):
@@ -116,6 +145,29 @@ def parse_sources(text: str, *, origin: str = "sources.toml") -> list[SourceConf
         seen[source.name] = index
         sources.append(source)
     return sources
+
+
+def _parse(text: str, origin: str) -> TOMLDocument:
+    try:
+        return tomlkit.parse(text)
+    except ParseError as exc:
+        # tomlkit's message ends with "at line L col C"; say it the way the rest of the messages do.
+        reason = re.sub(r"\s+at line \d+ col \d+$", "", str(exc))
+        raise SourcesError(f"{origin}: line {exc.line}, column {exc.col}: not valid TOML: {reason}") from None
+
+
+def _entries(doc: TOMLDocument, origin: str) -> list[dict[str, Any]]:
+    try:
+        return SourcesDocument.model_validate(doc.unwrap()).source
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        if error["type"] == "extra_forbidden":
+            raise SourcesError(
+                f"{origin}: unknown top-level key {error['loc'][0]!r}; sources are [[source]] tables"
+            ) from None
+        raise SourcesError(
+            f"{origin}: `source` must be an array of tables: write each as [[source]]"
+        ) from None
 
 
 def make_source(where: str = "new source", **entry: Any) -> SourceConfig:
@@ -133,15 +185,44 @@ def resolve_name(loaded: SourcesFile, name: str) -> str:
 def _source(entry: Any, where: str) -> SourceConfig:
     if not isinstance(entry, dict):
         raise SourcesError(f"{where}: must be a table")
-    for key in entry:
-        if key not in KEYS:
-            raise SourcesError(f"{where}: unknown key {key!r}; known keys: {', '.join(KEYS)}")
-    raw_name = _string(entry, "name", where, required=True)
-    assert raw_name is not None
+    label = entry.get("name") if isinstance(entry.get("name"), str) else None
+    try:
+        model = SourceEntry.model_validate(entry)
+    except ValidationError as exc:
+        raise SourcesError(f"{where}{f' ({label})' if label else ''}: {_problem(exc)}") from None
+    return _resolved(model, where)
+
+
+def _problem(exc: ValidationError) -> str:
+    """The first problem of a [[source]] table, said in the file's words."""
+    error = exc.errors()[0]
+    loc = error["loc"]
+    key = str(loc[0]) if loc else "?"
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return f"unknown key {key!r}; known keys: {', '.join(KEYS)}"
+    if kind == "missing" and len(loc) == 1:
+        return f"key {key!r} is missing"
+    if key == "enabled":
+        return "key 'enabled' must be true or false"
+    if key == "schedule":
+        if kind == "model_type":
+            return f"key 'schedule': {SCHEDULE_FORM}"
+        return f"key 'schedule': {_message(error['msg'])}"
+    return f"key {key!r} must be a non-empty string"
+
+
+def _message(msg: str) -> str:
+    return msg.removeprefix("Value error, ")
+
+
+def _resolved(entry: SourceEntry, where: str) -> SourceConfig:
+    """The rules between keys: the kind from the name or `type`, the section, the feed's URL."""
+    raw_name = entry.name
     prefix, colon, rest = raw_name.partition(":")
     # The type may be left to the name: "feed:x", "korea_kr:press", or a bare kind "korea_kr".
     bare_kind = raw_name if raw_name in SOURCE_KINDS and raw_name != FEED else None
-    kind = _string(entry, "type", where) or (prefix if colon else bare_kind)
+    kind = entry.type or (prefix if colon else bare_kind)
     if kind is None:
         raise SourcesError(f"{where} ({raw_name}): key 'type' is missing (one of {_kinds()})")
     where = f"{where} ({raw_name})"
@@ -150,8 +231,7 @@ def _source(entry: Any, where: str) -> SourceConfig:
     if colon and prefix != kind:
         raise SourcesError(f"{where}: key 'name': a {kind} source is named {kind}:<…>, not {raw_name!r}")
     short = rest if colon else ("" if raw_name == kind and kind != FEED else raw_name)
-    section = _string(entry, "section", where)
-    url = _string(entry, "url", where)
+    section, url = entry.section, entry.url
     if kind == FEED:
         if section is not None:
             raise SourcesError(f"{where}: key 'section' is for site sources; a feed has a url")
@@ -175,29 +255,17 @@ def _source(entry: Any, where: str) -> SourceConfig:
                                f"{known}")
         if url is not None:
             raise SourcesError(f"{where}: key 'url' is only for feeds")
-    enabled = entry.get("enabled", True)
-    if not isinstance(enabled, bool):
-        raise SourcesError(f"{where}: key 'enabled' must be true or false")
+    if entry.schedule is not None:
+        _check_cron(entry.schedule, f"{where}: key 'schedule'")
     return SourceConfig(
         name=f"{kind}:{section}",
         type=kind,
         section=section,
         url=url,
-        schedule=parse_schedule(entry.get("schedule"), f"{where}: key 'schedule'"),
-        enabled=enabled,
-        title=_string(entry, "title", where),
+        schedule=entry.schedule,
+        enabled=entry.enabled,
+        title=entry.title,
     )
-
-
-def _string(entry: dict[str, Any], key: str, where: str, *, required: bool = False) -> str | None:
-    value = entry.get(key)
-    if value is None:
-        if required:
-            raise SourcesError(f"{where}: key {key!r} is missing")
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise SourcesError(f"{where}: key {key!r} must be a non-empty string")
-    return value.strip()
 
 
 def parse_schedule(value: Any, where: str) -> SourceSchedule | None:
@@ -205,20 +273,21 @@ def parse_schedule(value: Any, where: str) -> SourceSchedule | None:
     if value is None:
         return None
     if not isinstance(value, dict):
-        raise SourcesError(f"{where}: write it as {{ minutes = 30 }} or {{ cron = \"0 * * * *\" }}")
+        raise SourcesError(f"{where}: {SCHEDULE_FORM}")
     try:
         spec = SourceSchedule(**value)
-    except (ValidationError, TypeError) as exc:
-        problems = "; ".join(e["msg"] for e in exc.errors()) if isinstance(exc, ValidationError) else str(exc)
-        raise SourcesError(f"{where}: {problems}") from None
-    if spec.cron is not None:
-        from scheduler.schedule import cron_trigger  # the schedule's own rules for cron lines
+    except ValidationError as exc:
+        raise SourcesError(f"{where}: {'; '.join(_message(e['msg']) for e in exc.errors())}") from None
+    _check_cron(spec, where)
+    return spec
 
+
+def _check_cron(spec: SourceSchedule, where: str) -> None:
+    if spec.cron is not None:
         try:
             cron_trigger(spec.cron)
         except ValueError as exc:
             raise SourcesError(f"{where}: {exc}") from None
-    return spec
 
 
 def check_url(url: str, where: str) -> str:
@@ -262,28 +331,24 @@ def add_source(path: Path, source: SourceConfig) -> SourceConfig:
     loaded = load_sources(path)
     if loaded.get(source.name) is not None:
         raise SourcesError(f"{path}: a source named {source.name} already exists")
-    text = _current_text(path)
-    _write(path, text + "\n" + render_source(source))
+    doc = _document(path)
+    _append(doc, [source])
+    _write(path, doc)
     return source
 
 
 def set_enabled(path: Path, name: str, enabled: bool) -> SourceConfig:
-    """Turn one source on or off, editing only its `enabled` line."""
-    if load_sources(path).get(name) is None:
-        known = ", ".join(s.name for s in load_sources(path).sources)
+    """Turn one source on or off, changing only its `enabled` value (comments stay)."""
+    loaded = load_sources(path)
+    if loaded.get(name) is None:
+        known = ", ".join(s.name for s in loaded.sources)
         raise SourcesError(f"{path}: no source named {name!r}; known: {known}")
-    lines = _current_text(path).splitlines(keepends=True)
-    start, end = _block_of(lines, name, path)
-    value = "true" if enabled else "false"
-    for i in range(start, end):
-        match = _ENABLED_LINE.match(lines[i].rstrip("\r\n"))
-        if match:
-            lines[i] = f"{match.group(1)}enabled = {value}{match.group(2) or ''}\n"
+    doc = _document(path)
+    for index, table in enumerate(_tables(doc), 1):
+        if _source(table.unwrap(), f"{path}: [[source]] #{index}").name == name:
+            table["enabled"] = enabled
             break
-    else:
-        at = next(i for i in range(start, end) if _NAME_LINE.match(lines[i]))
-        lines.insert(at + 1, f"enabled = {value}\n")
-    _write(path, "".join(lines))
+    _write(path, doc)
     changed = load_sources(path).get(name)
     assert changed is not None and changed.enabled is enabled
     return changed
@@ -315,8 +380,9 @@ def import_opml(path: Path, opml: bytes, *, enabled: bool = True, schedule: Sour
         result.added.append(SourceConfig(name, FEED, name.partition(":")[2], url=url, schedule=schedule,
                                          enabled=enabled, title=title or None))
     if result.added:
-        text = _current_text(path)
-        _write(path, text + "".join("\n" + render_source(s) for s in result.added))
+        doc = _document(path)
+        _append(doc, result.added)
+        _write(path, doc)
     return result
 
 
@@ -363,56 +429,65 @@ def _slugify(text: str) -> str:
 
 def render_source(source: SourceConfig) -> str:
     """One `[[source]]` block, keys in a fixed order."""
-    lines = ["[[source]]", f"name = {_toml_string(source.name)}", f"type = {_toml_string(source.type)}"]
+    doc = tomlkit.document()
+    _append(doc, [source])
+    return tomlkit.dumps(doc)
+
+
+def _table(source: SourceConfig) -> Table:
+    table = tomlkit.table()
+    table["name"] = source.name
+    table["type"] = source.type
     if source.type == FEED:
-        lines.append(f"url = {_toml_string(source.url or '')}")
+        table["url"] = source.url or ""
     else:
-        lines.append(f"section = {_toml_string(source.section)}")
+        table["section"] = source.section
     if source.title:
-        lines.append(f"title = {_toml_string(source.title)}")
+        table["title"] = source.title
     if source.schedule is not None:
-        lines.append(f"schedule = {_toml_schedule(source.schedule)}")
-    lines.append(f"enabled = {'true' if source.enabled else 'false'}")
-    return "\n".join(lines) + "\n"
+        schedule = tomlkit.inline_table()
+        for key, value in source.schedule.model_dump(exclude_none=True).items():
+            schedule[key] = int(value) if isinstance(value, float) and value.is_integer() else value
+        table["schedule"] = schedule
+    table["enabled"] = source.enabled
+    return table
 
 
-def _toml_schedule(spec: SourceSchedule) -> str:
-    items = []
-    for key in ("minutes", "cron", "jitter_seconds", "window_days"):
-        value = getattr(spec, key)
-        if value is None:
-            continue
-        if isinstance(value, str):
-            items.append(f"{key} = {_toml_string(value)}")
-        else:
-            items.append(f"{key} = {int(value) if float(value).is_integer() else value}")
-    return "{ " + ", ".join(items) + " }"
-
-
-def _toml_string(value: str) -> str:
-    # JSON's escapes are valid TOML basic-string escapes; TOML also forbids a raw DEL.
-    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
-
-
-def _current_text(path: Path) -> str:
-    """The file's text, or a new file holding the built-in default (so nothing changes by creating it)."""
+def _document(path: Path) -> TOMLDocument:
+    """The file as tomlkit holds it, or a new file holding the built-in default (so creating it
+    changes nothing)."""
     if path.exists():
-        text = path.read_text(encoding="utf-8")
-        return text if not text or text.endswith("\n") else text + "\n"
-    return HEADER + "\n" + "".join(render_source(s) for s in default_sources())
+        return _parse(_read(path), str(path))
+    doc = tomlkit.parse(HEADER + "\n")
+    _append(doc, default_sources())
+    return doc
 
 
-def _block_of(lines: list[str], name: str, path: Path) -> tuple[int, int]:
-    starts = [i for i, line in enumerate(lines) if _BLOCK_START.match(line.rstrip("\r\n"))]
-    for n, start in enumerate(starts):
-        end = starts[n + 1] if n + 1 < len(starts) else len(lines)
-        block = parse_sources("".join(lines[start:end]), origin=str(path))
-        if block and block[0].name == name:
-            return start, end
-    raise SourcesError(f"{path}: cannot find the [[source]] block of {name} to edit it")
+def _tables(doc: TOMLDocument) -> list[Table | InlineTable]:
+    found = doc.get("source")
+    return list(found) if isinstance(found, AoT | Array) else []
 
 
-def _write(path: Path, text: str) -> None:
+def _append(doc: TOMLDocument, sources: list[SourceConfig] | tuple[SourceConfig, ...]) -> None:
+    found = doc.get("source")
+    if isinstance(found, Array):  # written as `source = [{ name = … }, …]`: stay in that style
+        for source in sources:
+            inline = tomlkit.inline_table()
+            inline.update(_table(source).unwrap())
+            found.append(inline)
+        return
+    if not isinstance(found, AoT):
+        found = tomlkit.aot()
+        doc.append("source", found)
+    for source in sources:
+        table = _table(source)
+        if len(found):
+            table.trivia.indent = "\n"  # a blank line between blocks, as people write them
+        found.append(table)
+
+
+def _write(path: Path, doc: TOMLDocument) -> None:
+    text = tomlkit.dumps(doc)
     parse_sources(text, origin=str(path))  # never leave an invalid file behind
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644

@@ -13,7 +13,7 @@ from storage.articles import (
     upsert_articles,
 )
 from storage.backfills import Backfill, advance_backfill, list_backfills, open_backfill, set_backfill_status
-from storage.db import DEFAULT_URL, Database
+from storage.db import Database, default_url
 from storage.revisions import Revision, list_revisions
 from storage.runs import (
     SourceBusy,
@@ -34,7 +34,6 @@ from storage.sources import SourceState, get_source_state, record_check, source_
 from storage.types import ArticlePage, CrawlErrorRecord, CrawlRun, StoredArticle, UpsertResult
 
 __all__ = [
-    "DEFAULT_URL",
     "ArticleFilter",
     "ArticlePage",
     "Backfill",
@@ -54,6 +53,7 @@ __all__ = [
     "count_matching",
     "count_revisions",
     "create_run",
+    "default_url",
     "find_article",
     "finish_run",
     "get_article",

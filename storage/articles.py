@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from domain.article import Article, article_from_dict, content_dict, content_hash
 from domain.merge import body_hash, dedupe_key, merge, same_document
 from storage import search
 from storage.models import ArticleAliasRow, ArticleRevisionRow, ArticleRow, SourceRow, utcnow
-from storage.types import ArticlePage, StoredArticle, UpsertResult
+from storage.types import ArticlePage, FailedItem, PostWanted, StoredArticle, UpsertResult
 
 RenderPost = Callable[[Article], tuple[str, str]]  # article -> (post text, post hash)
 
@@ -74,75 +76,150 @@ def upsert_articles(
 ) -> UpsertResult:
     """Insert new articles, update changed ones (adding a revision), touch unchanged ones.
 
-    Runs inside the caller's transaction: a batch is stored whole or not at all. The post is
-    rendered only for new or changed articles.
+    Runs inside the caller's transaction. An article the database refuses (a constraint, a
+    value it cannot hold) does not cost the others: the batch is written in a savepoint, and
+    when that fails each article is written in a savepoint of its own; the refused ones are
+    returned in `failed`. A lost connection or lock is no article's fault and is raised.
+
+    Posts are not rendered here: `posts` lists the stored articles whose post must be rendered
+    (new, changed, or still without one), for `store_posts` after the rendering, which the
+    crawl pipeline does outside the write transaction. `render_post` renders and stores them
+    in this transaction, for callers that load a few articles without a pipeline.
     """
     now = now or utcnow()
-    result = UpsertResult()
-    latest: dict[tuple[str, str], Article] = {}
-    for article in articles:  # the last copy of a duplicate in one batch wins
-        latest[(article.source, article.external_id)] = article
-    by_source: dict[str, list[Article]] = {}
-    for (source, _), article in latest.items():
-        by_source.setdefault(source, []).append(article)
-
-    for source, group in by_source.items():
-        sid = source_id(session, source)
-        # FOR UPDATE (PostgreSQL): concurrent writers of the same article wait for each other
-        # instead of both deciding from the same old row and losing one update.
-        rows = {
-            row.external_id: row
-            for row in session.scalars(
-                select(ArticleRow)
-                .where(
-                    ArticleRow.source_id == sid,
-                    ArticleRow.external_id.in_([a.external_id for a in group]),
-                )
-                .order_by(ArticleRow.id)
-                .with_for_update()
-            )
-        }
-        # Ids already known as another article's alias go straight to that article.
-        rows |= _alias_targets(session, sid, [a.external_id for a in group if a.external_id not in rows])
-        for article in group:
-            row = rows.get(article.external_id)
-            if row is None:
-                row = _find_duplicate(session, sid, article)
-                if row is not None:
-                    _add_alias(session, sid, article.external_id, row.id, now)
-            if row is None:
-                digest = content_hash(article)
-                row = _insert_new(session, sid, article, digest, now)
-                if row is not None:
-                    _after_change(session, row, article, digest, run_id, render_post, number=1)
-                    result.new += 1
-                    result.ids.append(row.id)
-                    continue
-                # Another writer inserted it between our read and our insert. FOR UPDATE: a third
-                # writer of the same new article must wait, not compute the same revision number.
-                row = session.scalars(
-                    select(ArticleRow)
-                    .where(ArticleRow.source_id == sid, ArticleRow.external_id == article.external_id)
-                    .with_for_update()
-                ).one()
-            result.ids.append(row.id)
-            if _merge_into(session, row, article, run_id, render_post, now):
-                result.updated += 1
-            else:
-                result.unchanged += 1
-    session.flush()
+    batch = list({(a.source, a.external_id): a for a in articles}.values())  # last copy wins
+    try:
+        with session.begin_nested():
+            result = _write_batch(session, batch, run_id, now)
+    except Exception as exc:
+        if not _is_item_fault(exc):
+            raise
+        result = _write_one_by_one(session, batch, run_id, now)  # find the refused ones
+    if render_post is not None:
+        store_posts(session=session, posts={p.id: render_post(p.article) for p in result.posts})
     return result
 
 
-def _merge_into(
+def known_ids(*, session: Session, keys: Collection[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which (source, external_id) pairs are stored, as an article's own id or as an alias."""
+    wanted: dict[str, list[str]] = {}
+    for source, external_id in keys:
+        wanted.setdefault(source, []).append(external_id)
+    found: set[tuple[str, str]] = set()
+    for source, ids in wanted.items():
+        sid = session.scalar(select(SourceRow.id).where(SourceRow.name == source))
+        if sid is None:
+            continue
+        for start in range(0, len(ids), 500):  # stay far below any bind-parameter limit
+            chunk = ids[start : start + 500]
+            own = select(ArticleRow.external_id).where(
+                ArticleRow.source_id == sid, ArticleRow.external_id.in_(chunk)
+            )
+            aliased = select(ArticleAliasRow.external_id).where(
+                ArticleAliasRow.source_id == sid, ArticleAliasRow.external_id.in_(chunk)
+            )
+            found.update((source, i) for i in session.scalars(own.union(aliased)))
+    return found
+
+
+def _is_item_fault(exc: Exception) -> bool:
+    """Whether `exc` is about the data written (retry the batch item by item) rather than about
+    the database itself (a lost connection, a lock, a timeout: the whole batch must stop)."""
+    return not isinstance(exc, OperationalError | InterfaceError | PoolTimeout)
+
+
+def _write_one_by_one(
+    session: Session, batch: Sequence[Article], run_id: int | None, now: datetime
+) -> UpsertResult:
+    result = UpsertResult()
+    for article in batch:
+        try:
+            with session.begin_nested():
+                result.add(_write_batch(session, [article], run_id, now))
+        except Exception as exc:
+            if not _is_item_fault(exc):
+                raise
+            reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+            result.failed.append(FailedItem(article.source, article.external_id, article.url, reason))
+    return result
+
+
+def _write_batch(
+    session: Session, batch: Sequence[Article], run_id: int | None, now: datetime
+) -> UpsertResult:
+    result = UpsertResult()
+    by_source: dict[str, list[Article]] = {}
+    for article in batch:
+        by_source.setdefault(article.source, []).append(article)
+    for source, group in by_source.items():
+        sid = source_id(session, source)
+        rows = _stored_rows(session, sid, [a.external_id for a in group])
+        for article in group:
+            _upsert_one(session, sid, rows.get(article.external_id), article, run_id, now, result)
+    session.flush()  # inside the caller's savepoint: a refused row fails here, not at commit
+    return result
+
+
+def _stored_rows(session: Session, sid: int, external_ids: list[str]) -> dict[str, ArticleRow]:
+    """The stored rows of these ids, locked; ids known as another article's alias map to it."""
+    # FOR UPDATE (PostgreSQL): concurrent writers of the same article wait for each other
+    # instead of both deciding from the same old row and losing one update.
+    rows = {
+        row.external_id: row
+        for row in session.scalars(
+            select(ArticleRow)
+            .where(ArticleRow.source_id == sid, ArticleRow.external_id.in_(external_ids))
+            .order_by(ArticleRow.id)
+            .with_for_update()
+        )
+    }
+    return rows | _alias_targets(session, sid, [i for i in external_ids if i not in rows])
+
+
+def _upsert_one(
     session: Session,
-    row: ArticleRow,
+    sid: int,
+    row: ArticleRow | None,
     article: Article,
     run_id: int | None,
-    render_post: RenderPost | None,
     now: datetime,
-) -> bool:
-    """Merge `article` into the stored one (domain.merge rules); True when that made a revision."""
+    result: UpsertResult,
+) -> None:
+    if row is None:
+        row = _find_duplicate(session, sid, article)
+        if row is not None:
+            _add_alias(session, sid, article.external_id, row.id, now)
+    if row is None:
+        digest = content_hash(article)
+        row = _insert_new(session, sid, article, digest, now)
+        if row is not None:
+            _add_revision(session, row, digest, run_id, number=1)
+            result.new += 1
+            result.ids.append(row.id)
+            result.posts.append(PostWanted(row.id, article, "new"))
+            return
+        # Another writer inserted it between our read and our insert. FOR UPDATE: a third
+        # writer of the same new article must wait, not compute the same revision number.
+        row = session.scalars(
+            select(ArticleRow)
+            .where(ArticleRow.source_id == sid, ArticleRow.external_id == article.external_id)
+            .with_for_update()
+        ).one()
+    result.ids.append(row.id)
+    changed, merged = _merge_into(session, row, article, run_id, now)
+    status = "updated" if changed else "unchanged"
+    if changed:
+        result.updated += 1
+    else:
+        result.unchanged += 1
+    if changed or row.post_hash is None:  # a post that failed to render before is tried again
+        result.posts.append(PostWanted(row.id, merged, status))
+
+
+def _merge_into(
+    session: Session, row: ArticleRow, article: Article, run_id: int | None, now: datetime
+) -> tuple[bool, Article]:
+    """Merge `article` into the stored one (domain.merge rules): (made a revision?, the result)."""
     stored = article_from_dict(row.data)
     merged = merge(stored, article)
     digest = content_hash(merged)
@@ -150,13 +227,13 @@ def _merge_into(
     if row.content_hash == digest:
         if merged.aliases != stored.aliases:  # bookkeeping only: no revision, no new post
             row.data = content_dict(merged)
-        return False
+        return False, merged
     for key, value in _row_values(merged, digest).items():
         setattr(row, key, value)
     row.revision_count += 1
     row.updated_at = now
-    _after_change(session, row, merged, digest, run_id, render_post, number=row.revision_count)
-    return True
+    _add_revision(session, row, digest, run_id, number=row.revision_count)
+    return True, merged
 
 
 def _alias_targets(session: Session, sid: int, external_ids: list[str]) -> dict[str, ArticleRow]:
@@ -221,16 +298,7 @@ def _insert_new(
     return session.get(ArticleRow, new_id) if new_id is not None else None
 
 
-def _after_change(
-    session: Session,
-    row: ArticleRow,
-    article: Article,
-    digest: str,
-    run_id: int | None,
-    render_post: RenderPost | None,
-    *,
-    number: int,
-) -> None:
+def _add_revision(session: Session, row: ArticleRow, digest: str, run_id: int | None, *, number: int) -> None:
     session.add(
         ArticleRevisionRow(
             article_id=row.id,
@@ -242,8 +310,19 @@ def _after_change(
         )
     )
     search.index_bigrams(session, row.id, row.search_text)
-    if render_post is not None:
-        row.post_text, row.post_hash = render_post(article)
+
+
+def store_posts(*, session: Session, posts: Mapping[int, tuple[str, str] | None]) -> int:
+    """Store rendered posts by article id, as (text, hash); None clears a post (its rendering
+    failed: the next crawl renders it again). Returns how many rows were written."""
+    written = 0
+    for article_id, post in posts.items():
+        text, digest = post if post is not None else (None, None)
+        done = session.execute(
+            update(ArticleRow).where(ArticleRow.id == article_id).values(post_text=text, post_hash=digest)
+        )
+        written += done.rowcount or 0  # type: ignore[attr-defined]
+    return written
 
 
 def _stored(row: ArticleRow, source_name: str) -> StoredArticle:

@@ -10,11 +10,39 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import platformdirs
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-DEFAULT_URL = "sqlite:///data/briefing.db"
+DATABASE_FILE = "briefing.db"
+
+
+def default_data_dir() -> Path:
+    """The user's data directory for briefing, whatever the current directory is.
+
+    `$XDG_DATA_HOME/briefing` (else `~/.local/share/briefing`) on Linux, the platform's
+    equivalent elsewhere; created by whoever writes into it first.
+    """
+    return Path(platformdirs.user_data_dir("briefing", appauthor=False))
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def default_url() -> str:
+    """The SQLite file used when no database URL is configured."""
+    return sqlite_url(default_data_dir() / DATABASE_FILE)
+
+
+def describe_url(url: str) -> str:
+    """Where a database is, for people: the file of a SQLite URL, else the URL without its password."""
+    parsed = make_url(normalize_url(url))
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        return str(Path(database).resolve()) if database and database != ":memory:" else "in memory"
+    return parsed.render_as_string(hide_password=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +105,7 @@ def _wal(cursor: Any, attempts: int = 100) -> None:
             time.sleep(0.05)
 
 
-def make_engine(url: str = DEFAULT_URL, options: EngineOptions | None = None) -> Engine:
+def make_engine(url: str, options: EngineOptions | None = None) -> Engine:
     url = normalize_url(url)
     options = options or EngineOptions()
     parsed = make_url(url)
@@ -124,7 +152,7 @@ class Database:
 
     def __init__(
         self,
-        url: str = DEFAULT_URL,
+        url: str,
         *,
         create: bool = True,
         migrate: bool = True,

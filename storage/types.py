@@ -49,18 +49,41 @@ class StoredArticle:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class PostWanted:
+    """A stored article whose post must be (re)rendered: it is new or changed, or has no post."""
+
+    id: int
+    article: Article  # as stored (merged), the one to render
+    status: str  # what the upsert counted it as: "new", "updated" or "unchanged"
+
+
+@dataclass(frozen=True, slots=True)
+class FailedItem:
+    """An article of a batch that the database refused; the rest of the batch is stored."""
+
+    source: str
+    external_id: str
+    url: str
+    reason: str
+
+
 @dataclass(slots=True)
 class UpsertResult:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
     ids: list[int] = field(default_factory=list)
+    posts: list[PostWanted] = field(default_factory=list)
+    failed: list[FailedItem] = field(default_factory=list)
 
     def add(self, other: UpsertResult) -> None:
         self.new += other.new
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.ids.extend(other.ids)
+        self.posts.extend(other.posts)
+        self.failed.extend(other.failed)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,12 @@ def postgres_url() -> str | None:
     return normalize_url(url)
 
 
+@pytest.fixture(autouse=True)
+def _own_data_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The default database lives in the user's data directory: tests never touch the real one.
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
+
+
 @pytest.fixture
 def pg_schema_url() -> Iterator[str]:
     """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""

@@ -21,7 +21,6 @@ runner = CliRunner()
 
 @pytest.fixture
 def cli_env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    import scheduler.cli_posts  # noqa: F401  (registers posts/export on the app)
 
     monkeypatch.chdir(tmp_path)  # no stray .env or ./data from the repo
     return {"BRIEFING_DATABASE_URL": db_url, "BRIEFING_DATA_DIR": str(tmp_path / "data")}
@@ -69,7 +68,8 @@ def test_articles_show_json_md_and_unknown(cli_env, db_url) -> None:  # type: ig
     assert post.startswith("---\ntitle: 정책 기사 1\n")
     assert frontmatter.loads(post)["categories"] == ["News"]
     missing = runner.invoke(app, ["articles", "show", "999"], env=cli_env)
-    assert missing.exit_code == 1 and "no article with id 999" in missing.output
+    assert (missing.exit_code, missing.output) == (
+        1, "briefing: no article with id 999 (see `briefing articles list`)\n")
 
 
 def test_posts_rebuild_follows_the_profile(cli_env, db_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -89,7 +89,9 @@ def test_bad_profile_is_a_clear_error(cli_env, db_url, tmp_path) -> None:  # typ
     profile = tmp_path / "bad.toml"
     profile.write_text('headline = "typo"\n', encoding="utf-8")
     result = runner.invoke(app, ["posts", "rebuild", "--profile", str(profile)], env=cli_env)
-    assert result.exit_code == 2 and "headline" in result.output
+    assert result.exit_code == 2
+    assert result.output.startswith(f"briefing: --profile: {profile}: unknown key 'headline'; known keys: ")
+    assert result.output.count("\n") == 1
 
 
 def test_export_writes_once_then_only_what_changed(cli_env, db_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -122,15 +124,35 @@ def test_export_date_window(cli_env, db_url, tmp_path) -> None:  # type: ignore[
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["crawl", "nowhere"], "unknown source 'nowhere'"),
-        (["crawl", "korea_kr", "--section", "sports"], "unknown section 'sports'"),
-        (["crawl", "korea_kr", "--since", "2026-11-22", "--until", "2026-11-20"], "is after --until"),
-        (["crawl", "korea_kr", "--since", "yesterday"], "Invalid isoformat"),
+        (["crawl", "korea_kr", "--section", "sports"],
+         "briefing: unknown section 'sports' for korea_kr; known sections: policy, press, briefing, fact"),
+        (["crawl", "korea_kr", "--since", "2026-11-22", "--until", "2026-11-20"],
+         "briefing: --since 2026-11-22 is after --until 2026-11-20"),
+        (["crawl", "korea_kr", "--since", "yesterday"],
+         "briefing: --since yesterday: not a day (expected YYYY-MM-DD, e.g. 2026-11-20)"),
+        (["crawl", "korea_kr", "--until", "2026-13-01"],
+         "briefing: --until 2026-13-01: not a day (month must be in 1..12; "
+         "expected YYYY-MM-DD, e.g. 2026-11-20)"),
+        (["crawl", "korea_kr", "--base-url", "not-a-url"],
+         "briefing: --base-url not-a-url: must be an http:// or https:// URL, e.g. https://www.korea.kr"),
+        (["crawl", "korea_kr", "--profile", "missing.toml"],
+         "briefing: --profile missing.toml: no such file; copy profiles/default.toml and give its path"),
+        (["crawl", "korea_kr", "--via", "127.0.0.1:8080"],
+         "briefing: --via 127.0.0.1:8080: not an http(s) URL; give the service's address, e.g. "
+         "http://127.0.0.1:8080"),
     ],
 )
 def test_crawl_rejects_bad_arguments(cli_env, args, message) -> None:  # type: ignore[no-untyped-def]
     result = runner.invoke(app, args, env=cli_env)
-    assert result.exit_code == 2 and message in result.output
+    assert (result.exit_code, result.output) == (2, message + "\n")
+
+
+def test_crawl_names_an_unknown_source(cli_env) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(app, ["crawl", "nowhere"], env=cli_env)
+    assert result.exit_code == 2
+    # The list of known kinds belongs to the registry; the line names the source and stays one line.
+    assert result.output.startswith("briefing: unknown source 'nowhere'; known sources: ")
+    assert result.output.count("\n") == 1
 
 
 def test_crawl_refuses_a_source_that_is_already_being_crawled(cli_env, db_url) -> None:  # type: ignore[no-untyped-def]
@@ -142,5 +164,6 @@ def test_crawl_refuses_a_source_that_is_already_being_crawled(cli_env, db_url) -
         storage.mark_running(session=session, run_id=run.id, pid=os.getpid())  # a live process
     db.dispose()
     result = runner.invoke(app, ["crawl", "korea_kr"], env=cli_env)
-    assert result.exit_code == 1
-    assert f"already being crawled by run {run.id}" in result.output
+    assert (result.exit_code, result.output) == (
+        1, f"briefing: korea_kr:policy is already being crawled by run {run.id} (running); "
+           "wait for it to end (see `briefing runs`)\n")

@@ -12,7 +12,7 @@ from scrapy.http import HtmlResponse, Request
 
 import storage
 from crawler.items import FailedPage, NotModified
-from crawler.pipeline import StoragePipeline
+from crawler.pipeline import Batch, StoragePipeline
 from crawler.sites.korea_kr_urls import ListItem
 from crawler.spiders.korea_kr import KoreaKrSpider
 from storage import Database
@@ -90,13 +90,14 @@ def test_pipeline_counts_a_304_as_seen_and_unchanged(db_url: str) -> None:
         pipeline.open_spider()
         fresh = make_article(2)
         pipeline._write(
-            [fresh],
-            [FailedPage(VIEW + "148900003", "http_500", "HTTP 500 after retries")],
-            [NotModified("korea_kr", "148900001", VIEW + "148900001")],
-            {("korea_kr", fresh.external_id): HttpValidators('"two"', None)},
+            Batch(
+                articles=[fresh],
+                failures=[FailedPage(VIEW + "148900003", "http_500", "HTTP 500 after retries")],
+                not_modified=[NotModified("korea_kr", "148900001", VIEW + "148900001")],
+                validators={("korea_kr", fresh.external_id): HttpValidators('"two"', None)},
+            )
         )
-        pipeline.writer.shutdown()
-        pipeline.db.dispose()  # type: ignore[union-attr]
+        pipeline._release()
         with db.session() as session:
             counted = storage.get_run(session=session, run_id=run.id)
             stored = load_validators(

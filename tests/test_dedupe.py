@@ -171,3 +171,20 @@ def test_find_article_knows_nothing_of_unknown_ids_or_sources(db: Database) -> N
     with db.session() as session:
         assert find_article(session=session, source="korea_kr", external_id="1") is None
         assert find_article(session=session, source="feed:x", external_id=twin().external_id) is None
+
+
+def test_feed_entries_sharing_a_long_generic_body_stay_apart(db: Database) -> None:
+    """Different guids and titles under one blurb ("read more"): no evidence, no merge (12.3)."""
+    blurb = "<p>" + "이 기사의 전문은 누리집에서 읽을 수 있습니다. 더 보기를 누르세요. " * 12 + "</p>"
+    entries = [
+        api(source="feed:blurbs", external_id=f"guid-{n}", url=f"https://e.com/{n}",
+            title=f"서로 다른 제목 {n}호", body_html=blurb, body_source="feed", ministry=None)
+        for n in range(5)
+    ]
+    assert counts(store(db, *entries)) == (5, 0, 0)
+    assert counts(store(db, *entries)) == (0, 0, 5)
+    assert aliases(db) == []
+    # The same entry under a second guid (same body, same title) is still one article.
+    again = entries[0].with_changes(external_id="guid-0-again")
+    assert counts(store(db, again)) == (0, 0, 1)
+    assert aliases(db) != []

@@ -11,9 +11,8 @@ README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding=
 
 
 def command_paths() -> list[str]:
-    from scheduler.cli import register_commands
+    from scheduler.cli import app
 
-    app = register_commands()
     root = typer.main.get_command(app)
     paths: list[str] = []
 

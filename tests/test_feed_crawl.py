@@ -32,6 +32,7 @@ def make_env(db_url: str, tmp_path: Path, standin: FeedStandIn) -> dict[str, str
     sources = write_sources(
         tmp_path / "sources.toml", standin.url, korea="/rss/policy.xml", atom="/atom.xml",
         teasers="/summary.xml", gone="/rss/dept_gone.xml", moved="/rss/dept_moved.xml", rssdo="/etc/rss.do",
+        poisoned="/poisoned.xml", unreachable="/unreachable.xml", euckr="/euckr-as-utf8.xml",
     )
     return briefing_env(db_url, tmp_path, "http://127.0.0.1:9", BRIEFING_SOURCES_FILE=str(sources))
 
@@ -142,7 +143,8 @@ def test_legacy_feeds_that_are_gone_are_dead_not_failed(
     assert listed["feed:rssdo"]["state"] == "dead"
     assert listed["feed:gone"]["last_run"]["status"] == "succeeded"  # type: ignore[index]
     table = briefing("sources", "list", env=env | {"COLUMNS": "250"}).stdout
-    assert "dead: HTTP 404" in table
+    gone = next(line for line in table.splitlines() if line.startswith("feed:gone "))
+    assert " dead " in gone and gone.rstrip().endswith("HTTP 404: the feed is gone")  # state, then reason
     # The feed answers again: it is ok again, with its entries.
     feed_standin.set_mode("/rss/dept_gone.xml", "korea")
     assert "new 3," in crawl(env, "gone")
@@ -170,3 +172,48 @@ def test_crawl_all_crawls_every_enabled_source_once(
     assert result.returncode == 1
     assert "feed:closed is error: feed:" in result.stdout
     assert result.stdout.splitlines()[-1] == "3 sources, 2 succeeded, not succeeded: feed:closed"
+
+
+def run_errors(db_url: str, source: str) -> list[storage.CrawlErrorRecord]:
+    db = Database(db_url)
+    try:
+        with db.session() as session:
+            [last] = storage.list_runs(session=session, source=source, limit=1)
+            return storage.list_errors(session=session, run_id=last.id)
+    finally:
+        db.dispose()
+
+
+def test_a_feed_with_one_poisoned_entry_among_39_stores_38(
+    env: dict[str, str], db_url: str, feed_standin: FeedStandIn
+) -> None:
+    """A doctype-only entry, a NUL in a title (PostgreSQL refuses NULs), a bidi override, and
+    one generic body under 39 titles: every run stores the 38 good entries (issue 12.2, 12.3)."""
+    expected = ["seen 39, new 38, updated 0, unchanged 0, failed 1",
+                "seen 39, new 0, updated 0, unchanged 38, failed 1"]  # "for good" no more
+    for counts in expected:
+        assert counts in crawl(env, "poisoned")
+        articles = stored(db_url, "feed:poisoned")
+        assert len(articles) == 38 and all(s.post_text for s in articles.values())
+        assert "\x00" not in articles[f"poisoned-{feeds.NUL_ENTRY}"].article.title
+        assert "\u202e" not in articles[f"poisoned-{feeds.BIDI_ENTRY}"].article.title
+        [error] = run_errors(db_url, "feed:poisoned")
+        assert (error.url, error.kind) == (f"{feed_standin.url}/poisoned/{feeds.DOCTYPE_ENTRY}.html",
+                                           "normalize_error")
+
+
+def test_an_unreachable_linked_page_keeps_the_feed_text_and_a_wrong_encoding_reads_right(
+    sqlite_env: dict[str, str], sqlite_url: str, feed_standin: FeedStandIn
+) -> None:
+    assert "seen 2, new 2, updated 0, unchanged 0, failed 0" in crawl(sqlite_env, "unreachable")
+    articles = stored(sqlite_url, "feed:unreachable")
+    assert articles["/missing/0.html"].article.body_source == "summary"
+    assert articles["/missing/0.html"].article.body_html == feeds.TEASER
+    assert articles["/articles/1.html"].article.body_source == "extracted"
+    [note] = run_errors(sqlite_url, "feed:unreachable")
+    assert (note.url, note.kind) == (f"{feed_standin.url}/missing/0.html", "http_404")
+    assert note.reason.endswith("kept the feed's own text")
+    # EUC-KR bytes declared UTF-8: detected, stored readable, not as mojibake.
+    assert "new 2," in crawl(sqlite_env, "euckr")
+    titles = {s.article.title for s in stored(sqlite_url, "feed:euckr").values()}
+    assert titles == {feeds.korea_title(0), feeds.korea_title(1)}

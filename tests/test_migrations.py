@@ -14,7 +14,7 @@ from typer.testing import CliRunner, Result
 
 from scheduler.cli import app
 from storage import Database, migrate
-from storage.db import make_engine
+from storage.db import describe_url, make_engine
 from storage.models import Base
 from tests.crawl_helpers import REPO, briefing, briefing_env
 
@@ -174,7 +174,6 @@ def test_a_foreign_schema_without_history_is_refused(tmp_path: Path) -> None:
 
 
 def _db_command(env: dict[str, str], *args: str) -> Result:
-    import scheduler.cli_db  # noqa: F401  (registers `briefing db` on the app)
 
     return CliRunner().invoke(app, ["db", *args], env=env)
 
@@ -182,13 +181,15 @@ def _db_command(env: dict[str, str], *args: str) -> Result:
 def test_briefing_db_commands(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)  # no stray .env from the repository
     env = {"BRIEFING_DATABASE_URL": db_url}
+    where = f"database {describe_url(db_url)}\n"
     behind = _db_command(env, "current")
-    assert (behind.exit_code, behind.stdout) == (1, "empty (head is 0001: run `briefing db upgrade`)\n")
+    assert (behind.exit_code, behind.stdout) == (
+        1, where + "schema empty (head is 0001: run `briefing db upgrade`)\n")
     up = _db_command(env, "upgrade")
-    assert (up.exit_code, up.stdout) == (0, "database at 0001 (was empty)\n"), up.output
-    assert _db_command(env, "upgrade").stdout == "database at 0001 (already)\n"
+    assert (up.exit_code, up.stdout) == (0, where + "schema at 0001 (was empty)\n"), up.output
+    assert _db_command(env, "upgrade").stdout == where + "schema at 0001 (already)\n"
     now = _db_command(env, "current")
-    assert (now.exit_code, now.stdout) == (0, "0001 (head)\n")
+    assert (now.exit_code, now.stdout) == (0, where + "schema 0001 (head)\n")
     check = _db_command(env, "check")
     assert (check.exit_code, check.stdout) == (0, "the database matches the models\n")
 
@@ -197,8 +198,10 @@ def test_briefing_db_reports_an_unreachable_database(tmp_path: Path) -> None:
     # The real command line, once: exit code and message as a user sees them.
     env = briefing_env("postgresql://briefing@127.0.0.1:9/none", tmp_path, "http://127.0.0.1:9")
     result = briefing("db", "current", env=env)
-    assert result.returncode == 1
-    assert result.stderr.startswith("briefing: cannot read the database:")
+    assert result.returncode == 3
+    assert result.stderr.startswith(
+        "briefing: cannot use the database postgresql+psycopg://briefing@127.0.0.1:9/none: ")
+    assert result.stderr.endswith("; check BRIEFING_DATABASE_URL and that the database server is running\n")
     assert "Connection refused" in result.stderr or "connection failed" in result.stderr
 
 

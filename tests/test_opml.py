@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import scheduler.cli_sources  # noqa: F401 - registers `briefing sources`
 from scheduler.cli import app
 from scheduler.settings import SourceSchedule
 from scheduler.sources import SourcesError, feed_slug, import_opml, load_sources, opml_feeds

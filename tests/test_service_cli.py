@@ -10,7 +10,6 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-import scheduler.cli_service  # noqa: F401  # registers its commands on the app
 import storage
 from domain.article import KST
 from scheduler.cli import app
@@ -63,7 +62,7 @@ def test_search_markdown_list_escapes_link_text(seeded: Database) -> None:
     result = search(seeded, "자율제조", "--format", "md")
     assert result.exit_code == 0
     assert result.stdout == (
-        "- 2026-11-20 10:00 [자율제조를 위한 \\[지원\\] 확대]"
+        "- 2026-11-20 10:00 KST [자율제조를 위한 \\[지원\\] 확대]"
         "(https://www.korea.kr/news/policyNewsView.do?newsId=148900001) — 산업통상자원부\n"
     )
 
@@ -76,8 +75,12 @@ def test_search_table(seeded: Database) -> None:
 
 def test_search_rejects_a_bad_day(seeded: Database) -> None:
     result = search(seeded, "예산", "--since", "yesterday")
-    assert result.exit_code == 2
-    assert "--since must be YYYY-MM-DD, got 'yesterday'" in result.output
+    assert (result.exit_code, result.output) == (
+        2, "briefing: --since yesterday: not a day (expected YYYY-MM-DD, e.g. 2026-11-20)\n")
+    result = search(seeded, "예산", "--since", "2026-13-01")
+    assert (result.exit_code, result.output) == (
+        2, "briefing: --since 2026-13-01: not a day (month must be in 1..12; "
+           "expected YYYY-MM-DD, e.g. 2026-11-20)\n")
 
 
 def test_run_refuses_a_public_address_without_a_token(tmp_path: Any) -> None:

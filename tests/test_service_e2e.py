@@ -274,7 +274,7 @@ def test_a_busy_port_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_the_service_never_imports_scrapy() -> None:
     code = (
-        "import sys, scheduler.service, scheduler.cli_service\n"
+        "import sys, scheduler.service, scheduler.cli\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('scrapy', 'twisted')))"
     )
     result = subprocess.run(

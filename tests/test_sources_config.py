@@ -98,7 +98,7 @@ def test_the_example_file_is_valid_and_lists_the_catalogue() -> None:
         ("[[source]]\nname = 'feed:x'\nurl = 'http://x'\nenabled = 'yes'\n", "key 'enabled' must be true"),
         ("[[source]]\nname = 'feed:x'\nurl = 'http://x'\nschedule = 5\n", "key 'schedule': write it as"),
         ("[[source]]\nname = 'feed:x'\nurl = 'http://x'\nschedule = { minutes = 0 }\n",
-         "key 'schedule': Value error, schedule `minutes` must be positive"),
+         "key 'schedule': schedule `minutes` must be positive"),
         ("[[source]]\nname = 'feed:x'\nurl = 'http://x'\nschedule = { cron = '0 9 * * 1-5' }\n",
          "write the day of week as names"),
         ("[[source]]\nname = 'feed:x'\nurl = 'http://x'\n[[source]]\nname = 'x'\ntype = 'feed'\nurl = 'http://y'\n",
@@ -192,10 +192,11 @@ def test_enable_and_disable_change_one_line(tmp_path: Path) -> None:
     assert load_sources(path).get("feed:mofa").enabled  # type: ignore[union-attr]
     set_enabled(path, "korea_kr:policy", False)
     assert [s.name for s in load_sources(path).enabled] == ["feed:mofa"]
-    # An entry without an `enabled` line gets one, right under its name.
+    # An entry without an `enabled` line gets one, at the end of its table.
     path.write_text('[[source]]\nname = "feed:a"\nurl = "http://x/a.xml"\n', encoding="utf-8")
     set_enabled(path, "feed:a", False)
-    assert path.read_text(encoding="utf-8").splitlines()[2] == "enabled = false"
+    assert path.read_text(encoding="utf-8").splitlines() == [
+        "[[source]]", 'name = "feed:a"', 'url = "http://x/a.xml"', "enabled = false"]
     with pytest.raises(SourcesError, match="no source named 'feed:zzz'"):
         set_enabled(path, "feed:zzz", True)
 
@@ -206,3 +207,23 @@ def test_rendered_blocks_read_back_the_same(tmp_path: Path) -> None:
                          schedule={"cron": "*/15 7-22 * * mon-fri", "window_days": 2}, enabled=False)
     (back,) = parse_sources(render_source(tricky))
     assert back == tricky
+
+
+def test_edits_keep_an_inline_array_of_sources_in_its_style(tmp_path: Path) -> None:
+    path = tmp_path / "sources.toml"
+    path.write_text('# mine\nsource = [ { name = "feed:a", url = "http://x/a.xml" } ]\n', encoding="utf-8")
+    set_enabled(path, "feed:a", False)
+    add_source(path, make_source(name="feed:b", url="http://x/b.xml"))
+    assert path.read_text(encoding="utf-8") == (
+        '# mine\nsource = [ { name = "feed:a", url = "http://x/a.xml", enabled = false}, '
+        '{name = "feed:b", type = "feed", url = "http://x/b.xml", enabled = true} ]\n'
+    )
+    assert [(s.name, s.enabled) for s in load_sources(path).sources] == [("feed:a", False), ("feed:b", True)]
+
+
+def test_a_sources_file_that_is_not_utf8_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "sources.toml"
+    path.write_bytes(b'# ok\n[[source]]\nname = "feed:\xe9"\n')
+    with pytest.raises(SourcesError) as error:
+        load_sources(path)
+    assert str(error.value) == f"{path}: line 3: not UTF-8 text (byte 0xe9); save the file as UTF-8"

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import text
 
 import storage
+import storage.articles
 import storage.runs
 from storage import ArticleFilter, Database
 from tests.factories import make_article
@@ -69,6 +70,54 @@ def test_post_rendered_only_for_new_or_changed(db: Database) -> None:
     with db.session() as session:
         stored = storage.list_articles(session=session).items[0]
     assert stored.post_text == "post new title"
+
+
+def test_upsert_lists_the_posts_to_render_and_store_posts_keeps_them(db: Database) -> None:
+    first = upsert(db, [make_article(1), make_article(2)])
+    wanted = [(p.article.external_id, p.status) for p in first.posts]
+    assert wanted == [("148900001", "new"), ("148900002", "new")]
+    posts = {first.ids[0]: ("post", "h1"), first.ids[1]: None}
+    with db.session() as session:
+        written = storage.articles.store_posts(session=session, posts=posts)
+    assert written == 2
+    # Unchanged with a post: nothing to render; unchanged without one (its rendering failed): again.
+    again = upsert(db, [make_article(1), make_article(2)])
+    assert [(p.id, p.status) for p in again.posts] == [(first.ids[1], "unchanged")]
+    changed = upsert(db, [make_article(1, title="고친 제목")])
+    assert [(p.article.title, p.status) for p in changed.posts] == [("고친 제목", "updated")]
+
+
+def test_a_refused_article_does_not_cost_the_rest_of_the_batch(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    row_values = storage.articles._row_values
+
+    def refuse_second(article, digest):  # type: ignore[no-untyped-def]
+        values = row_values(article, digest)
+        if article.external_id == "148900002":
+            values["title"] = None  # NOT NULL
+        return values
+
+    monkeypatch.setattr(storage.articles, "_row_values", refuse_second)
+    result = upsert(db, [make_article(1), make_article(2), make_article(3)])
+    assert (result.new, result.updated, result.unchanged) == (2, 0, 0)
+    [failed] = result.failed
+    assert (failed.external_id, failed.url) == ("148900002", make_article(2).url)
+    assert failed.reason.startswith("IntegrityError")
+    assert [p.article.external_id for p in result.posts] == ["148900001", "148900003"]
+    with db.session() as session:
+        assert storage.count_articles(session=session) == 2 and storage.count_revisions(session=session) == 2
+
+
+def test_a_lost_database_is_no_item_s_fault(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    def lost(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OperationalError("INSERT", {}, Exception("server closed the connection unexpectedly"))
+
+    monkeypatch.setattr(storage.articles, "_insert_new", lost)
+    with pytest.raises(OperationalError):
+        upsert(db, [make_article(1), make_article(2)])
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import feedparser
+from w3lib.encoding import html_to_unicode
 
 from crawler.sites.korea_kr import canonical_url
 from domain.article import KST, Article
@@ -65,6 +66,12 @@ def parse_feed(body: bytes, *, url: str, fetched_at: datetime, content_type: str
     if content_type:
         headers["content-type"] = content_type
     parsed = feedparser.parse(body, response_headers=headers)
+    if _fell_back(parsed) and (detected := detect_encoding(body)) is not None:
+        # The declared encodings failed and feedparser settled for a Western guess: the bytes
+        # detected as, say, EUC-KR read right, where windows-1252 would store mojibake.
+        kind = (content_type or "application/xml").split(";")[0].strip() or "application/xml"
+        declared = headers | {"content-type": f"{kind}; charset={detected}"}
+        parsed = feedparser.parse(body, response_headers=declared)
     if not parsed.get("version") and not parsed.entries:
         reason = parsed.get("bozo_exception")
         return Feed(False, f"not an RSS or Atom feed ({reason or 'no feed elements'})", "", ())
@@ -81,6 +88,36 @@ def parse_feed(body: bytes, *, url: str, fetched_at: datetime, content_type: str
             entries.setdefault(entry.external_id, entry)
     return Feed(True, None, plain_title(meta.get("title", ""), meta.get("title_detail")),
                 tuple(entries.values()), skipped)
+
+
+# feedparser's last-resort encodings, tried when neither the declared ones nor UTF-8 decode.
+_FALLBACK_ENCODINGS = frozenset({"windows-1252", "iso-8859-2"})
+
+
+def _fell_back(parsed: Any) -> bool:
+    override = isinstance(parsed.get("bozo_exception"), feedparser.CharacterEncodingOverride)
+    return override and (parsed.get("encoding") or "").lower() in _FALLBACK_ENCODINGS
+
+
+def detect_encoding(body: bytes) -> str | None:
+    """The encoding of undeclared (or wrongly declared) bytes: UTF-8 when they decode as such,
+    else the best guess of charset-normalizer (EUC-KR, CP949, …), else None."""
+    try:
+        body.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(body).best()
+    return best.encoding if best is not None else None
+
+
+def page_text(body: bytes, content_type: str | None) -> str:
+    """A fetched page as text, decoded as browsers do: byte-order mark, then the HTTP charset,
+    then the page's own declaration (meta, XML declaration), then detection. A declared
+    encoding is trusted: bytes it cannot decode come out as U+FFFD, which storage refuses."""
+    return html_to_unicode(content_type, body, auto_detect_fun=detect_encoding)[1]
 
 
 def entry_article(
@@ -102,6 +139,15 @@ def entry_article(
         author=entry.author,
         body_source=body_source,
     )
+
+
+def summary_article(entry: FeedEntry, *, source: str) -> Article | None:
+    """A summary-only entry whose page failed, as an article with the feed's own text
+    (body_source "summary", which the page's text replaces once a later crawl fetches it);
+    None when the feed carries no text for it."""
+    if not _TAG.sub("", html.unescape(entry.body_html)).strip():
+        return None
+    return entry_article(entry, source=source, body_source="summary")
 
 
 def extract_body(page_html: str, *, url: str, title: str = "") -> str:

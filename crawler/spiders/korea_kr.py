@@ -226,18 +226,16 @@ class KoreaKrSpider(scrapy.Spider):
             return {}
 
     def _load_validators(self, news_ids: Collection[str]) -> dict[str, Any]:
-        from storage import Database
-        from storage.validators import load_validators
+        from crawler.crawl_state import CrawlState
 
         if self._db is None:
             assert self.database_url is not None
-            self._db = Database(self.database_url, create=False)
-        with self._db.session() as session:
-            return load_validators(session=session, source=korea_kr.SOURCE, external_ids=news_ids)
+            self._db = CrawlState(self.database_url)  # read-only sessions: never waits for the writer
+        return self._db.validators(korea_kr.SOURCE, news_ids)
 
     def closed_database(self) -> None:
         if self._db is not None:
-            self._db.dispose()
+            self._db.close()
             self._db = None
 
     # --- article pages ---------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import os
 from alembic import context
 from sqlalchemy import Connection
 
-from storage.db import DEFAULT_URL, make_engine
+from storage.db import default_url, make_engine
 from storage.migrate import include_object, lock_migrations
 from storage.models import Base
 
@@ -38,7 +38,7 @@ def main() -> None:
     if connection is not None:
         run(connection)
         return
-    url = os.environ.get("BRIEFING_DATABASE_URL") or os.environ.get("DATABASE_URL") or DEFAULT_URL
+    url = os.environ.get("BRIEFING_DATABASE_URL") or os.environ.get("DATABASE_URL") or default_url()
     engine = make_engine(url)
     try:
         with engine.begin() as conn:

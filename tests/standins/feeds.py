@@ -7,7 +7,11 @@ Serves, on 127.0.0.1 only:
 - `/summary.xml`: RSS whose descriptions are teasers; links point at `/articles/<n>.html`;
 - `/rss/dept_gone.xml` (404) and `/rss/dept_moved.xml`, `/etc/rss.do` (302 to `/`): the legacy
   feeds after the 2026-07-01 switch-off;
-every feed with an ETag and Last-Modified, answering conditional GETs with 304.
+every feed with an ETag and Last-Modified, answering conditional GETs with 304. Faulty documents
+(no validators), see FAULTY: `/poisoned.xml` (39 entries sharing one generic body, one of them
+doctype-only, one with a NUL in its title, one with a bidi override), `/unreachable.xml` (a
+teaser whose page answers 404), `/euckr-as-utf8.xml` and `/utf8-as-euckr.xml` (a feed whose
+bytes are not in the declared encoding), `/encoded-pages.xml` (teasers linking to such pages).
 Control API: GET `/_control/requests`, POST `/_control/requests/clear`, POST `/_control/add`
 `{"feed": "korea"|"atom"|"summary"}` (one more entry, a new version), POST `/_control/mode`
 `{"path": …, "mode": "404"|"home"|"korea"}`, POST `/_control/reset`.
@@ -144,6 +148,92 @@ def article_page(n: int) -> str:
     )
 
 
+# --- faulty documents ------------------------------------------------------------------------------
+
+POISONED_COUNT = 39
+DOCTYPE_ENTRY, NUL_ENTRY, BIDI_ENTRY = 7, 13, 21
+# One blurb under every entry, long enough to count as a full text and to hash as a body.
+GENERIC_BODY = "<p>" + "이 기사의 전문은 누리집에서 읽을 수 있습니다. 더 보기를 누르세요. " * 12 + "</p>"
+RSS_HEAD = ('<?xml version="1.0" encoding="{encoding}"?>\n<rss version="2.0" '
+            'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>{title}</title>'
+            "<link>{base}/</link><description>faulty</description>")
+
+
+def poisoned_title(n: int) -> str:
+    """As the feed carries it (the NUL and the override included)."""
+    if n == NUL_ENTRY:
+        return f"독립 기사 {n}호\x00 제목"
+    if n == BIDI_ENTRY:
+        return f"독립 기사 {n}호 \u202egnp.exe 제목"
+    return f"독립 기사 {n}호: 서로 다른 제목"
+
+
+def poisoned_body(n: int) -> str:
+    return "<!DOCTYPE" if n == DOCTYPE_ENTRY else GENERIC_BODY
+
+
+def poisoned_rss(base: str) -> str:
+    items = "".join(
+        f"<item><title>{escape(poisoned_title(n))}</title><link>{base}/poisoned/{n}.html</link>"
+        f'<guid isPermaLink="false">poisoned-{n}</guid>'
+        f"<content:encoded><![CDATA[{poisoned_body(n)}]]></content:encoded>"
+        f"<pubDate>{format_datetime(published(n), usegmt=True)}</pubDate></item>"
+        for n in range(POISONED_COUNT)
+    )
+    return RSS_HEAD.format(encoding="UTF-8", title="독이 든 피드", base=base) + items + "</channel></rss>"
+
+
+TEASER = "요약만 있는 기사입니다. 전문은 링크를 따라가면 읽을 수 있습니다…"
+
+
+def teaser_rss(base: str, title: str, links: list[str], encoding: str = "UTF-8") -> str:
+    items = "".join(
+        f"<item><title>{title} {n}</title><link>{base}{link}</link><guid isPermaLink=\"false\">{link}</guid>"
+        f"<description>{TEASER}</description>"
+        f"<pubDate>{format_datetime(published(n), usegmt=True)}</pubDate></item>"
+        for n, link in enumerate(links)
+    )
+    return RSS_HEAD.format(encoding=encoding, title=title, base=base) + items + "</channel></rss>"
+
+
+UNREACHABLE_LINKS = ["/missing/0.html", "/articles/1.html"]  # the first answers 404
+# Pages whose bytes are EUC-KR but declared UTF-8 (header and meta), the reverse, and
+# EUC-KR with no declaration at all (detected).
+ENCODED_PAGES = {
+    "/pages/euckr-as-utf8.html": ("euc-kr", "text/html; charset=utf-8", "utf-8"),
+    "/pages/utf8-as-euckr.html": ("utf-8", "text/html; charset=euc-kr", "euc-kr"),
+    "/pages/euckr-undeclared.html": ("euc-kr", "text/html", None),
+}
+
+
+def encoded_page(path: str) -> tuple[str, bytes]:
+    actual, content_type, meta = ENCODED_PAGES[path]
+    declared = f"<meta charset='{meta}'>" if meta else ""
+    body = "".join(f"<p>{p}</p>" for p in paragraphs(3))
+    page = (f"<!doctype html><html><head>{declared}<title>인코딩 기사</title></head><body><main><article>"
+            f"<h1>인코딩 기사</h1><div class='body'>{body}</div></article></main></body></html>")
+    return content_type, page.encode(actual)
+
+
+def faulty(path: str, base: str) -> tuple[str, bytes] | None:
+    """The faulty document at `path`, as (Content-Type, bytes), or None."""
+    rss = "application/rss+xml; charset="
+    if path == "/poisoned.xml":
+        return rss + "utf-8", poisoned_rss(base).encode("utf-8")
+    if path == "/unreachable.xml":
+        return rss + "utf-8", teaser_rss(base, "닿지 않는 기사", UNREACHABLE_LINKS).encode("utf-8")
+    if path == "/euckr-as-utf8.xml":  # EUC-KR bytes, declared UTF-8 twice (header and XML)
+        return rss + "utf-8", korea_rss(2).encode("euc-kr", errors="replace")
+    if path == "/utf8-as-euckr.xml":
+        text = korea_rss(2).replace('encoding="UTF-8"', 'encoding="EUC-KR"')
+        return rss + "euc-kr", text.encode("utf-8")
+    if path == "/encoded-pages.xml":
+        return rss + "utf-8", teaser_rss(base, "인코딩 기사", list(ENCODED_PAGES)).encode("utf-8")
+    if path in ENCODED_PAGES:
+        return encoded_page(path)
+    return None
+
+
 @dataclass
 class FeedState:
     counts: dict[str, int] = field(default_factory=lambda: dict(INITIAL))
@@ -223,6 +313,8 @@ class FeedHandler(BaseHTTPRequestHandler):
             except ValueError:
                 return 404, {}, b"not found"
             return 200, {"Content-Type": "text/html; charset=utf-8"}, article_page(n).encode()
+        if (found := faulty(path, self.server.url)) is not None:
+            return 200, {"Content-Type": found[0]}, found[1]
         mode = state.modes.get(path)
         if mode == "404":
             return 404, {"Content-Type": "text/html; charset=utf-8"}, b"<html><body>404</body></html>"
