@@ -316,3 +316,53 @@ def _push(target: PublishTarget, repo: Path) -> tuple[bool, str | None]:
         return False, str(exc)
     log.info("pushed %s to %s", target.branch, redact(_push_to(target)))
     return True, None
+
+
+# --- from storage -----------------------------------------------------------------------------
+
+
+def publish_stored(
+    database_url: str,
+    profile_path: Path,
+    *,
+    now: datetime,
+    allowed_private_networks: Iterable[str] = (),
+    all_licenses: bool = False,
+) -> PublishResult:
+    """Publish every stored article through the profile at `profile_path` and its `[publish]` table.
+
+    Every stored article is rendered (the export writes only what changed), with local images
+    when the profile asks for them.
+    """
+    from crawler.outbound import Policy
+    from crawler.posts.images import ImageStore, localize
+    from crawler.posts.normalize import normalize
+    from crawler.posts.profile import load_profile
+    from storage import Database, iter_articles
+
+    profile = load_profile(profile_path)
+    target = load_target(profile_path)
+    if target is None:
+        raise PublishError(f"{profile_path}: no [publish] table; run `briefing init` or add one (README)")
+    ensure_working_copy(target)  # images are written into it before the export
+    store = (
+        ImageStore(target.site, profile.assets_dir, policy=Policy.build(networks=allowed_private_networks))
+        if profile.local_images else None
+    )
+    db = Database(database_url)
+    try:
+        with db.session(read_only=True) as session:
+            items = []
+            for stored in iter_articles(session=session):
+                post = normalize(stored.article, profile)
+                if store is not None:
+                    post = localize(post, stored.article, profile, store)
+                items.append(ExportItem(stored.source, stored.article.external_id, post,
+                                        stored.article.license_type, stored.article.embargo_until))
+    finally:
+        db.dispose()
+    if store is not None:
+        store.save_index()
+    extra = [store.folder] if store is not None and store.folder.exists() else []
+    # oldest first: when two articles want one file name, the older keeps it (as `briefing export`)
+    return publish(reversed(items), target, now=now, all_licenses=all_licenses, extra_paths=extra)

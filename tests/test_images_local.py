@@ -129,3 +129,14 @@ def test_off_by_default(tmp_path: Path, server: str) -> None:
     plain = replace(LOCAL, local_images=False)
     post = normalize(source, plain)
     assert localize(post, source, plain, store(tmp_path, server)) is post
+
+
+def test_a_second_store_reuses_the_copies_without_downloading(tmp_path: Path, server: str) -> None:
+    source = article(server, "/a.png")
+    first = store(tmp_path, server)
+    before = localize(normalize(source, LOCAL), source, LOCAL, first)
+    first.save_index()
+    # the server is no longer reachable under the policy: only the index can give the copy
+    second = ImageStore(tmp_path, "assets/img/briefing")
+    assert localize(normalize(source, LOCAL), source, LOCAL, second).text == before.text
+    assert second.written == []

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import html as htmlcodec
+import json
 import logging
 import re
 import socket
@@ -42,6 +43,7 @@ TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
     "image/gif": ("gif", (b"GIF87a", b"GIF89a")),
     "image/webp": ("webp", (b"RIFF",)),
 }
+INDEX_NAME = ".briefing-images.json"
 _IMG_SRC = re.compile(r'(<img\b[^>]*?\bsrc=")([^"]*)(")')
 
 Resolver = Callable[[str], list[str]]
@@ -71,13 +73,42 @@ class ImageStore:
     client: httpx.Client | None = None
     written: list[Path] = field(default_factory=list)
     _known: dict[str, str | None] = field(default_factory=dict)  # URL -> local path, None = refused
+    _saved: dict[str, str] | None = None
 
     @property
     def folder(self) -> Path:
         return self.site / self.assets_dir
 
+    @property
+    def index_path(self) -> Path:
+        # URL -> file, so that a later export does not download the same pictures again
+        return self.folder / INDEX_NAME
+
+    def _index(self) -> dict[str, str]:
+        if self._saved is None:
+            try:
+                loaded = json.loads(self.index_path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                loaded = {}
+            self._saved = {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
+        return self._saved
+
+    def save_index(self) -> None:
+        """Write the URL -> file index (when anything was added to it)."""
+        index = self._index()
+        added = {url: path.rsplit("/", 1)[1] for url, path in self._known.items() if path}
+        if all(index.get(url) == name for url, name in added.items()):
+            return
+        index.update(added)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(dict(sorted(index.items())), ensure_ascii=False, indent=1) + "\n"
+        self.index_path.write_text(text, encoding="utf-8")
+
     def local_path(self, url: str) -> str | None:
         """The site path (`/assets/…`) of `url`'s copy, fetching it the first time; None if refused."""
+        name = self._index().get(url)
+        if url not in self._known and name and "/" not in name and (self.folder / name).is_file():
+            self._known[url] = f"/{self.assets_dir.strip('/')}/{name}"
         if url not in self._known:
             try:
                 self._known[url] = self._store(self._fetch(url))
