@@ -93,6 +93,7 @@ BODY_SOURCE_RANK = {
 
 # Fields that are bookkeeping rather than content: a change in them is not a new revision.
 _NOT_CONTENT = frozenset({"aliases", "layout"})
+_NOT_ATTACHMENT_CONTENT = frozenset({"file_id", "viewer_url"})
 
 
 def content_dict(article: Article) -> dict[str, object]:
@@ -107,6 +108,11 @@ def content_dict(article: Article) -> dict[str, object]:
 def content_hash(article: Article) -> str:
     """A stable hash of the article's own content; equal hashes mean no new revision."""
     data = {k: v for k, v in content_dict(article).items() if k not in _NOT_CONTENT}
+    # Where a file is found again (its fileId, its viewer page) is not what the file says: leaving
+    # these out keeps hashes stored before they existed equal, so an upgrade adds no revisions.
+    data["attachments"] = [
+        {k: v for k, v in a.items() if k not in _NOT_ATTACHMENT_CONTENT} for a in data["attachments"]
+    ]
     blob = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 

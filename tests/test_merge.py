@@ -331,3 +331,23 @@ def twin(**changes: object) -> Article:
 )
 def test_same_document(other: Article, same: bool) -> None:
     assert same_document(api(), other) is same
+
+
+def test_an_attachment_s_file_id_and_viewer_page_are_not_content() -> None:
+    # Hashes stored before attachments carried these fields must stay equal after an upgrade.
+    url = "https://www.korea.kr/common/download.do?fileId=1"
+    before = page(attachments=(Attachment(name="a.hwpx", url=url, extension="hwpx"),))
+    found_again = page(
+        attachments=(
+            Attachment(
+                name="a.hwpx",
+                url=url,
+                extension="hwpx",
+                file_id="1",
+                viewer_url="https://www.korea.kr/common/docViewer.do?fileId=1",
+            ),
+        )
+    )
+    renamed = page(attachments=(Attachment(name="b.hwpx", url=url, extension="hwpx"),))
+    assert content_hash(found_again) == content_hash(before)
+    assert content_hash(renamed) != content_hash(before)

@@ -370,7 +370,6 @@ def test_scrapy_settings_wire_the_policy() -> None:
     ],
 )
 def test_sources_add_refuses_what_the_crawler_would_not_fetch(tmp_path: Path, url: str, message: str) -> None:
-    import scheduler.cli_sources  # noqa: F401 - registers `briefing sources`
     from scheduler.cli import app
 
     env = {"BRIEFING_DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}", "BRIEFING_DATA_DIR": str(tmp_path),
