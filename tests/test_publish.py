@@ -195,3 +195,14 @@ def test_commit_message_lists_each_post() -> None:
         "briefing: publish 2 posts\n\n- added a.md: 가\n- updated b.md\n"
         "- 1 other file(s) (the manifest, images)\n"
     )
+
+
+def test_profile_loader_leaves_the_service_tables_alone(tmp_path: Path) -> None:
+    from crawler.posts.profile import ProfileError, load_profile
+
+    profile = tmp_path / "blog.toml"
+    profile.write_text('heading = "## 새 소식"\n[publish]\nrepo = "blog"\n[[notify.webhooks]]\nurl = "http://x/"\n')
+    assert load_profile(profile).heading == "## 새 소식"
+    profile.write_text('publish = "yes"\n')
+    with pytest.raises(ProfileError, match="publish"):
+        load_profile(profile)
