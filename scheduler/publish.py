@@ -18,12 +18,14 @@ error has its user and password replaced by `***`.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import re
 import subprocess
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -257,6 +259,31 @@ def publish(
     to stage with the posts.
     """
     repo = ensure_working_copy(target)
+    with _publish_lock(repo):
+        return _publish_locked(items, target, repo, now=now, all_licenses=all_licenses,
+                               extra_paths=extra_paths)
+
+
+@contextmanager
+def _publish_lock(repo: Path) -> Iterator[None]:
+    """One publish at a time per working copy (the service after a crawl, a user's `briefing publish`)."""
+    with open(repo / ".git" / "briefing-publish.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _publish_locked(
+    items: Iterable[ExportItem],
+    target: PublishTarget,
+    repo: Path,
+    *,
+    now: datetime,
+    all_licenses: bool,
+    extra_paths: Iterable[Path],
+) -> PublishResult:
     sync(target, repo)
     site = target.site
     _exclude_lock(repo, site)
