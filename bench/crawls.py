@@ -59,8 +59,9 @@ def briefing_crawl(*, database_url: str, data_dir: Path, base_url: str, window: 
     The wall time covers the child from spawn to exit: start-up, list pages, article pages,
     parsing, normalizing and storing. The schema is created before the clock starts.
     """
-    from scheduler.crawls import crawl_options, execute_run, parse_target
+    from scheduler.crawls import crawl_options, execute_run
     from scheduler.settings import Settings
+    from scheduler.targets import parse_target
     from storage import Database, create_run
 
     # Validated from these values alone (no BRIEFING_* environment, no .env); the database URL

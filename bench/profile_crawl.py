@@ -53,7 +53,8 @@ def _short(frame: str) -> str:
 def main() -> None:
     if shutil.which("py-spy") is None:
         raise SystemExit("py-spy is not installed: pip install -e '.[bench]'")
-    from crawler.options import CrawlOptions
+    from scheduler.crawls import CrawlTarget, crawl_options
+    from scheduler.settings import Settings
     from storage import Database, create_run
 
     articles = env_int("BENCH_ARTICLES", 2000)
@@ -66,9 +67,11 @@ def main() -> None:
         with db.session() as session:
             run = create_run(session=session, source="korea_kr:policy", trigger="manual")
         db.dispose()
-        options = CrawlOptions(source="korea_kr", section="policy", since=window.since, until=window.until,
-                               database_url=url, base_url=replica.url, run_id=run.id, download_delay=0,
-                               concurrency=concurrency, autothrottle=False, progress=False)
+        settings = Settings.model_validate({"BRIEFING_DATABASE_URL": url, "korea_kr_base_url": replica.url,
+                                            "crawl_delay": 0, "crawl_concurrency": concurrency,
+                                            "crawl_autothrottle": False})
+        options = crawl_options(settings, CrawlTarget("korea_kr", "policy"), window.since, window.until,
+                                run.id)
         raw = Path(tmp) / "profile.txt"
         command = ["py-spy", "record", "--rate", "250", "--format", "raw", "--output", str(raw),
                    "--threads", "--", sys.executable, "-m", "crawler.run", "--options", "-"]

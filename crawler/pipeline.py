@@ -24,6 +24,7 @@ from scrapy.exceptions import DropItem
 from crawler import progress
 from crawler.items import FailedPage, ItemNote, NotModified, ParsedArticle, SourceCheck
 from crawler.posts.render import PostRenderer
+from crawler.protocol import ItemFailed
 from domain.article import Article
 from domain.text import clean_article, decoding_damage
 from storage import Database, add_counts, record_check, record_errors, upsert_articles
@@ -57,6 +58,8 @@ class Written:
     updated: int = 0
     unchanged: int = 0
     failed: int = 0  # every failed item: in the spider, wrongly decoded, refused, not rendered
+    # The failed ones that the spider delivered as articles (not yet reported to the crawl child).
+    rejected: list[FailedPage] = field(default_factory=list)
 
     def add(self, other: Written) -> None:
         self.new += other.new
@@ -134,7 +137,7 @@ class StoragePipeline:
             self.batch.not_modified.append(item)
         elif isinstance(item, FailedPage):
             ok = False
-            self._fail(item)
+            self.batch.failures.append(item)  # crawler.run counts and logs it (item_scraped)
         elif isinstance(item, ItemNote):
             self.batch.notes.append(item)
             self.noted += 1
@@ -155,7 +158,9 @@ class StoragePipeline:
         """The one place articles enter storage: cleaned, and refused when wrongly decoded."""
         article = clean_article(item.article)
         if (damage := decoding_damage(article)) is not None:
-            self._fail(FailedPage(article.url, "encoding", damage, stage="article"))
+            failure = FailedPage(article.url, "encoding", damage, stage="article")
+            self.batch.failures.append(failure)
+            self._reject([failure])
             return False
         self.batch.articles.append(article)
         validators = HttpValidators(item.etag, item.last_modified)
@@ -163,9 +168,13 @@ class StoragePipeline:
             self.batch.validators[(article.source, article.external_id)] = validators
         return True
 
-    def _fail(self, failure: FailedPage) -> None:
-        self.batch.failures.append(failure)
-        logger.warning("failed %s: %s (%s, %s)", failure.url, failure.reason, failure.kind, failure.stage)
+    def _reject(self, failures: list[FailedPage]) -> None:
+        """Items the spider delivered that failed here (decoding, rendering, the database): the
+        crawl child counts them as failed and logs them, through the protocol's event."""
+        if not self.progress_events:
+            return
+        for f in failures:
+            progress.emit(ItemFailed(url=f.url, stage=f.stage, kind=f.kind, reason=f.reason, rejected=True))
 
     async def flush(self) -> None:
         batch, self.batch = self.batch, Batch()
@@ -179,6 +188,7 @@ class StoragePipeline:
             await self._storage_failed(exc)
             return
         self.totals.add(result)
+        self._reject(result.rejected)
         if self.progress_events:
             progress.emit("stored", new=result.new, updated=result.updated,
                           unchanged=result.unchanged, failed=result.failed)
@@ -212,23 +222,23 @@ class StoragePipeline:
             refused = {(f.source, f.external_id) for f in result.failed} | early.refused
             self._store_validators(session, batch, refused=refused)
         late = self._render(result.posts, ready)  # outside the write transaction
-        failures = [
-            *batch.failures,
+        rejected = [
             *early.failures,
             *(FailedPage(f.url, "store_error", f.reason, stage="store") for f in result.failed),
             *late.failures,
         ]
+        failures = [*batch.failures, *rejected]
         for status in late.failed_statuses:  # stored, but without its post: a failed item
             setattr(result, status, getattr(result, status) - 1)
         result.unchanged += len(batch.not_modified)  # a 304 is an unchanged article
         with self.db.session() as session:
             store_posts(session=session, posts=late.posts)
             if self.run_id is not None:
-                notes = [(n.url, n.kind, n.reason) for n in batch.notes]
+                notes = [(n.url, n.kind, n.reason, n.stage) for n in batch.notes]
                 record_errors(
                     session=session,
                     run_id=self.run_id,
-                    errors=[(f.url, f.kind, f.reason) for f in failures] + notes,
+                    errors=[(f.url, f.kind, f.reason, f.stage) for f in failures] + notes,
                 )
                 add_counts(
                     session=session,
@@ -239,7 +249,7 @@ class StoragePipeline:
                     unchanged=result.unchanged,
                     failed=len(failures),
                 )
-        return Written(result.new, result.updated, result.unchanged, len(failures))
+        return Written(result.new, result.updated, result.unchanged, len(failures), rejected)
 
     def _store_validators(self, session: Any, batch: Batch, *, refused: set[tuple[str, str]]) -> None:
         # Same transaction as the articles: validators are never stored without what they describe.

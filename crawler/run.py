@@ -1,17 +1,33 @@
 """Child-process entry point for one crawl run: `python -m crawler.run --options -` (JSON on stdin).
 
-Exit codes: 0 finished, 3 stopped early (signal or close reason other than "finished"),
-4 the database failed, 5 the source refused the crawl (its log says why), 2 bad options;
-anything else is a crash.
+The protocol (options in, events out, exit codes) is crawler.protocol. The child counts what
+its items say (`RunTally`), judges the outcome there (`protocol.judge`), sends it as the
+`Finished` event and exits with the matching `ExitCode`. Its log (stderr, one record per line)
+holds one line per failed item; Scrapy's own chatter is kept to warnings and errors.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+from typing import Any
 
-EXIT_OK, EXIT_BAD_OPTIONS, EXIT_STOPPED, EXIT_STORAGE = 0, 2, 3, 4
-EXIT_REFUSED = 5  # the source refused the whole crawl (e.g. an API key missing or rejected)
+from crawler.protocol import (
+    CrawlOptions,
+    Event,
+    ExitCode,
+    Finished,
+    ItemFailed,
+    ListPageOk,
+    RunStatus,
+    Tally,
+    describe_failures,
+    finished_event,
+    judge,
+)
+
+logger = logging.getLogger("crawler.run")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,71 +36,162 @@ def main(argv: list[str] | None = None) -> int:
         "--options", required=True, help="CrawlOptions as JSON, or - to read them from standard input"
     )
     args = parser.parse_args(argv)
-
-    from crawler.options import CrawlOptions
+    from crawler import progress
 
     try:
-        # Options carry the database URL (and may carry keys): the parent sends them on stdin,
-        # never on the command line, which every user of the machine can read.
+        # Options carry the database URL: the parent sends them on stdin, never on the command
+        # line, which every user of the machine can read.
         options = CrawlOptions.from_json(sys.stdin.read() if args.options == "-" else args.options)
-    except (ValueError, TypeError, KeyError) as exc:
-        print(f"crawler.run: bad options: {exc}", file=sys.stderr)
-        return EXIT_BAD_OPTIONS
+    except ValueError as exc:
+        reason = f"bad crawl options: {_options_problem(exc)}"
+        print(f"crawler.run: {reason}", file=sys.stderr)
+        progress.emit(Finished(status="failed", exit_code=ExitCode.BAD_OPTIONS, reason=reason))
+        return ExitCode.BAD_OPTIONS
+    _structured_logs(options)
+    tally = RunTally()
+    try:
+        finished = _crawl(options, tally)
+    except Exception as exc:
+        logger.exception("the crawl crashed")
+        reason = f"the crawl crashed: {type(exc).__name__}: {_first_line(exc)}"
+        finished = finished_event(tally, "failed", ExitCode.CRASHED, reason)
+    level = logging.INFO if finished.status == "succeeded" else logging.WARNING
+    summary = describe_failures(finished.failed, finished.items, finished.failed_by_kind)
+    logger.log(level, f"{options.target} {finished.status}: {summary}" + (
+        f"; {finished.reason}" if finished.reason else ""
+    ))
+    progress.emit(finished)
+    return finished.exit_code
 
+
+def _crawl(options: CrawlOptions, tally: RunTally) -> Finished:
+    from crawler import progress
     from crawler.redact import install_log_redaction
 
     # Before Scrapy logs anything: request URLs may carry API keys (serviceKey=…).
     install_log_redaction()
 
     # Scrapy is imported only here, in the child, so the service never loads it.
+    from scrapy import signals
     from scrapy.crawler import AsyncCrawlerProcess
 
     from crawler.scrapy_settings import scrapy_settings
     from crawler.spiders import spider_class
 
-    _structured_logs(options.run_id)
     process = AsyncCrawlerProcess(scrapy_settings(options))
     crawler = process.create_crawler(spider_class(options.source))
-    process.crawl(
-        crawler,
-        section=options.section,
-        since=options.since,
-        until=options.until,
-        base_url=options.base_url,
-        progress_events=options.progress,
-    )
-    process.start()
+    crawler.signals.connect(tally.item_scraped, signal=signals.item_scraped)
+    crawler.signals.connect(tally.item_error, signal=signals.item_error)
+    stop_listening = progress.listen(tally.on_event)
+    logger.info(f"crawl {options.target} {options.since}..{options.until} from {options.base_url}")
+    try:
+        process.crawl(
+            crawler,
+            section=options.section,
+            since=options.since,
+            until=options.until,
+            base_url=options.base_url,
+            progress_events=True,
+        )
+        process.start()
+    finally:
+        stop_listening()
     assert crawler.stats is not None
-    if crawler.stats.get_value("briefing/storage_error"):
-        return EXIT_STORAGE
-    if crawler.stats.get_value("briefing/refused"):
-        return EXIT_REFUSED
-    reason = crawler.stats.get_value("finish_reason")
-    return EXIT_OK if reason == "finished" else EXIT_STOPPED
+    stats = crawler.stats
+    if storage_error := stats.get_value("briefing/storage_error"):
+        return finished_event(tally, "failed", ExitCode.STORAGE, f"database error: {storage_error}")
+    if refused := stats.get_value("briefing/refused"):
+        return finished_event(tally, "failed", ExitCode.REFUSED, str(refused))
+    reason = stats.get_value("finish_reason")
+    if reason != "finished":
+        stopped = f"the crawl stopped before finishing ({reason})"
+        return finished_event(tally, "interrupted", ExitCode.STOPPED, stopped)
+    status, code, why = judge(tally, options.settings.failed_share_limit)
+    return finished_event(tally, status, code, why)
 
 
-def _structured_logs(run_id: int | None) -> None:
+class RunTally(Tally):
+    """The run's tally, fed by Scrapy's item signals and by the spiders' protocol events."""
+
+    __slots__ = ("__weakref__",)  # Scrapy's signals hold their receivers weakly
+
+    def item_scraped(self, item: Any) -> None:
+        from crawler.items import FailedPage
+
+        if isinstance(item, FailedPage):
+            self.failed_item(item.url, item.stage, item.kind, item.reason)
+        else:
+            self.count_item()
+
+    def item_error(self, item: Any, failure: Any) -> None:
+        # A pipeline raised for this item: it was not stored.
+        url = getattr(item, "url", None) or getattr(getattr(item, "article", None), "url", "?")
+        self.failed_item(str(url), "store", "error", f"{failure.type.__name__}: {failure.value}")
+
+    def failed_item(self, url: str, stage: str, kind: str, reason: str) -> None:
+        from crawler import progress
+
+        self.count_item(stage, kind, reason)
+        # One line per failed item: the run log is where a user reads what went wrong.
+        logger.warning(f"failed {stage} {kind} {url}: {reason}")
+        progress.emit(ItemFailed(url=url, stage=stage, kind=kind, reason=reason))
+
+    def on_event(self, event: Event) -> None:
+        if isinstance(event, ListPageOk):
+            self.list_pages_ok += 1
+        elif isinstance(event, ItemFailed) and event.rejected:
+            # Counted once as an item when scraped; now it counts as a failed one, too.
+            self.failed_by_kind[event.kind] += 1
+            logger.warning(f"failed {event.stage} {event.kind} {event.url}: {event.reason}")
+
+
+def _options_problem(exc: ValueError) -> str:
+    """Which options are wrong, never their values (the options hold the database URL)."""
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'options'}: {e['msg']}" for e in exc.errors()[:5])
+    return _first_line(exc)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return (text.splitlines()[0] if text else type(exc).__name__)[:500]
+
+
+def _structured_logs(options: CrawlOptions) -> None:
     """One line per record on stderr, as the service logs, each carrying the run id.
 
     Scrapy's own handler is off (LOG_ENABLED=False: it installs a NullHandler, and it would
     print multi-line settings and stats records); this one is added beside it.
     """
-    import logging
-    import os
-
     from crawler.logs import JsonFormatter, KeyValueFormatter
 
+    run_id = options.run_id
+
     def add_run_id(record: logging.LogRecord) -> bool:
+        # Scrapy's INFO records (versions, settings, "Crawled", stats dumps) say nothing the
+        # item lines do not; its warnings and errors still come through.
+        if record.name.startswith("scrapy"):
+            if record.levelno < logging.WARNING:
+                return False
+            # One line per record: a download error's traceback repeats what the line says.
+            record.exc_info, record.exc_text = None, None
         record.run_id = run_id
         return True
 
-    as_json = os.environ.get("BRIEFING_LOG_FORMAT") == "json"
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if as_json else KeyValueFormatter())
+    handler.setFormatter(JsonFormatter() if options.settings.log_format == "json" else KeyValueFormatter())
     handler.addFilter(add_run_id)
     handler.setLevel(logging.INFO)
-    logging.getLogger().addHandler(handler)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    if root.level > logging.INFO or root.level == logging.NOTSET:
+        root.setLevel(logging.INFO)
 
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+__all__ = ["RunStatus", "RunTally", "main"]

@@ -4,31 +4,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from crawler.options import CrawlOptions
+from crawler.protocol import CrawlOptions
 
 
 def scrapy_settings(options: CrawlOptions) -> dict[str, Any]:
+    o = options.settings
     return {
         "BOT_NAME": "briefing",
-        "USER_AGENT": options.user_agent,
-        "ROBOTSTXT_OBEY": options.obey_robots,
-        "DOWNLOAD_DELAY": options.download_delay,
+        "USER_AGENT": o.user_agent,
+        "ROBOTSTXT_OBEY": o.obey_robots,
+        "DOWNLOAD_DELAY": o.crawl_delay,
         "DOWNLOAD_DELAY_JITTER": 0,  # exactly one request per `download_delay`
-        "CONCURRENT_REQUESTS": max(options.concurrency, 1),
-        "CONCURRENT_REQUESTS_PER_DOMAIN": max(options.concurrency, 1),
-        "AUTOTHROTTLE_ENABLED": options.autothrottle,
-        "AUTOTHROTTLE_START_DELAY": max(options.download_delay, 0.1),
+        "CONCURRENT_REQUESTS": max(o.crawl_concurrency, 1),
+        "CONCURRENT_REQUESTS_PER_DOMAIN": max(o.crawl_concurrency, 1),
+        "AUTOTHROTTLE_ENABLED": o.crawl_autothrottle,
+        "AUTOTHROTTLE_START_DELAY": max(o.crawl_delay, 0.1),
         "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0,
-        "DOWNLOAD_TIMEOUT": options.timeout,
+        "DOWNLOAD_TIMEOUT": o.crawl_timeout,
         # Pages are well under 1 MiB; nothing the crawler fetches may grow without bound.
         "DOWNLOAD_MAXSIZE": 32 * 1024 * 1024,
         # Press-release attachments (HWPX, PDF): a smaller cap, and a hard deadline per download.
-        "BRIEFING_ATTACHMENT_MAXSIZE": 20 * 1024 * 1024,
-        "BRIEFING_ATTACHMENT_TIMEOUT": options.timeout,
-        "RETRY_ENABLED": options.retries > 0,
-        "RETRY_TIMES": options.retries,
+        "BRIEFING_ATTACHMENT_MAXSIZE": o.attachment_max_bytes,
+        "BRIEFING_ATTACHMENT_TIMEOUT": o.crawl_timeout,
+        "RETRY_ENABLED": o.crawl_retries > 0,
+        "RETRY_TIMES": o.crawl_retries,
         "RETRY_HTTP_CODES": [429, 500, 502, 503, 504, 522, 524, 408],
-        "BRIEFING_RETRY_BACKOFF": options.retry_backoff,
+        "BRIEFING_RETRY_BACKOFF": o.crawl_retry_backoff,
         "DOWNLOADER_MIDDLEWARES": {
             # First of all (robots.txt is 100): every request, redirect and robots.txt fetch
             # passes the outbound-request policy before anything else sees it.
@@ -38,17 +39,17 @@ def scrapy_settings(options: CrawlOptions) -> dict[str, Any]:
         },
         # The policy's origins and networks; its resolver checks every address at connect time.
         "BRIEFING_ALLOWED_ORIGINS": [options.base_url],
-        "BRIEFING_ALLOWED_NETWORKS": list(options.allowed_private_networks),
+        "BRIEFING_ALLOWED_NETWORKS": list(o.allowed_private_networks),
         "TWISTED_DNS_RESOLVER": "crawler.middleware.OutboundResolver",
         # http and https only: local files, data: URIs, S3 and FTP are never fetched.
         "DOWNLOAD_HANDLERS": {"file": None, "data": None, "s3": None, "ftp": None},
         "ITEM_PIPELINES": {"crawler.pipeline.StoragePipeline": 300},
-        "BRIEFING_DATABASE_URL": options.database_url,
+        "BRIEFING_DATABASE_URL": o.database_url,
         "BRIEFING_RUN_ID": options.run_id or 0,
-        "BRIEFING_PROFILE_PATH": options.profile_path,
-        "BRIEFING_BATCH_SIZE": options.batch_size,
-        "BRIEFING_FLUSH_SECONDS": options.flush_seconds,
-        "BRIEFING_PROGRESS": options.progress,
+        "BRIEFING_PROFILE_PATH": str(o.profile) if o.profile else None,
+        "BRIEFING_BATCH_SIZE": o.crawl_batch_size,
+        "BRIEFING_FLUSH_SECONDS": o.crawl_flush_seconds,
+        "BRIEFING_PROGRESS": True,
         "COOKIES_ENABLED": True,
         # Scrapy's own handler prints multi-line records; crawler.run installs a one-line one.
         "LOG_ENABLED": False,

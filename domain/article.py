@@ -111,7 +111,7 @@ def content_hash(article: Article) -> str:
     # Where a file is found again (its fileId, its viewer page) is not what the file says: leaving
     # these out keeps hashes stored before they existed equal, so an upgrade adds no revisions.
     data["attachments"] = [
-        {k: v for k, v in a.items() if k not in _NOT_ATTACHMENT_CONTENT} for a in data["attachments"]
+        {k: v for k, v in asdict(a).items() if k not in _NOT_ATTACHMENT_CONTENT} for a in article.attachments
     ]
     blob = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()

@@ -1,35 +1,31 @@
 """Running one crawl: a run row, a `python -m crawler.run` child, its events and its outcome.
 
 The CLI and the service both start crawls through `execute_run`, so a crawl behaves the same
-whichever started it.
+whichever started it. The child speaks crawler.protocol: options on its stdin, events on its
+stdout, one exit code; its log (stderr, the run log) is for people and is never parsed here.
+Naming a target (`parse_target`, which reads the sources file) is scheduler.targets.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import signal
 import sys
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from pathlib import Path
-from typing import Any
 
-from crawler import progress
-from crawler.options import CrawlOptions
+from crawler import protocol
+from crawler.protocol import CrawlOptions, CrawlSettings, Event, Finished
 from crawler.registry import SOURCE_KINDS
 from domain.article import KST
 from scheduler.settings import Settings
 from storage import CrawlRun, Database, finish_run, get_run, mark_running
 
 logger = logging.getLogger(__name__)
-
-EXIT_STOPPED, EXIT_STORAGE = 3, 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,35 +39,6 @@ class CrawlTarget:
         return f"{self.kind}:{self.section}"
 
 
-def parse_target(text: str, section: str | None = None, *, settings: Settings | None = None) -> CrawlTarget:
-    """`korea_kr`, `korea_kr:policy` or `korea_kr` + section; ValueError names what is known.
-
-    `feed:<name>` names a feed of the sources file (`settings.sources_file`; without settings,
-    the one the environment names).
-    """
-    kind, _, inline = text.partition(":")
-    if kind == "feed":
-        from scheduler.sources import find_feed
-
-        if section and inline and section != inline:
-            raise ValueError(f"source {text!r} and --section {section!r} disagree")
-        if not (inline or section):
-            raise ValueError("name the feed: feed:<name> (see `briefing sources list`)")
-        feed = find_feed(settings or Settings(), inline or section or "")
-        return CrawlTarget(kind, feed.section, feed.url)
-    if kind not in SOURCE_KINDS:
-        raise ValueError(f"unknown source {kind!r}; known sources: {', '.join(sorted(SOURCE_KINDS))}")
-    sections = SOURCE_KINDS[kind].sections
-    if inline and section and inline != section:
-        raise ValueError(f"source {text!r} and --section {section!r} disagree")
-    chosen = inline or section or sections[0]
-    if chosen not in sections:
-        raise ValueError(
-            f"unknown section {chosen!r} for {kind}; known sections: {', '.join(sections)}"
-        )
-    return CrawlTarget(kind, chosen)
-
-
 def today_kst(now: datetime | None = None) -> date:
     return (now or datetime.now(KST)).astimezone(KST).date()
 
@@ -83,27 +50,25 @@ def default_window(days: int, now: datetime | None = None) -> tuple[date, date]:
 
 
 def crawl_options(
-    settings: Settings, target: CrawlTarget, since: date, until: date, run_id: int
+    settings: Settings, target: CrawlTarget, since: date, until: date, run_id: int | None
 ) -> CrawlOptions:
+    """The child's options: the target, and every crawl setting under its Settings name."""
     return CrawlOptions(
         source=target.kind,
         section=target.section,
         since=since,
         until=until,
-        database_url=settings.database_url,
         # A feed's URL is where its crawl fetches; other kinds name their base-URL setting.
         base_url=target.url or getattr(settings, _base_url_setting(target.kind)),
         run_id=run_id,
-        profile_path=str(settings.profile) if settings.profile else None,
-        download_delay=settings.crawl_delay,
-        concurrency=settings.crawl_concurrency,
-        autothrottle=settings.crawl_autothrottle,
-        obey_robots=settings.obey_robots,
-        user_agent=settings.user_agent,
-        timeout=settings.crawl_timeout,
-        retries=settings.crawl_retries,
-        retry_backoff=settings.crawl_retry_backoff,
-        allowed_private_networks=tuple(str(n) for n in settings.allowed_private_networks),
+        settings=crawl_settings(settings),
+    )
+
+
+def crawl_settings(settings: Settings) -> CrawlSettings:
+    # JSON mode: networks and paths cross as the strings the child's options hold.
+    return CrawlSettings.model_validate(
+        settings.model_dump(mode="json", include=set(CrawlSettings.model_fields))
     )
 
 
@@ -114,6 +79,7 @@ class CrawlChild:
         self.process = process
         self.run_id = run_id
         self.stop_requested = False
+        self.finished: Finished | None = None  # the child's last word on its outcome
 
     @property
     def pid(self) -> int:
@@ -133,54 +99,9 @@ class CrawlChild:
             await self.process.wait()
 
 
-def outcome(returncode: int, stop_requested: bool, log_tail: str) -> tuple[str, str | None]:
-    """(status, reason) of a finished child, from its exit code."""
-    if returncode == 0:
-        return "succeeded", None
-    if stop_requested and (returncode == EXIT_STOPPED or returncode < 0):
-        return "interrupted", "stopped on request"
-    if returncode == EXIT_STOPPED:
-        return "interrupted", "the crawl stopped before finishing (signal or close reason)"
-    if returncode == EXIT_STORAGE:
-        return "failed", "database error: " + (log_tail or "see the run log")
-    if returncode < 0:
-        return "failed", f"crawl process killed by signal {signal.Signals(-returncode).name}"
-    return "failed", f"crawl process exited with code {returncode}: {log_tail or 'see the run log'}"
-
-
-def _tail(path: Path, lines: int = 3) -> str:
-    try:
-        with path.open(encoding="utf-8", errors="replace") as fh:
-            last: deque[str] = deque(fh, maxlen=200)
-    except OSError:
-        return ""
-    # The child writes one record per line (key=value or JSON, see crawler.run); anything else
-    # (a traceback printed by a crash before logging was set up) is kept as it is.
-    records = [line.strip() for line in last if line.strip()]
-    errors = [line for line in records if _is_error(line)]
-    chosen = errors[-lines:] if errors else records[-lines:]
-    return " | ".join(_message(line) for line in chosen)[:1000]
-
-
-_ERROR_MARKS = ("level=error", "level=critical", '"level": "error"', '"level": "critical"')
-
-
-def _is_error(line: str) -> bool:
-    return any(mark in line for mark in _ERROR_MARKS)
-
-
-def _message(line: str) -> str:
-    """The `msg` of a key=value or JSON record; the whole line when it is neither."""
-    if line.startswith("{"):
-        with contextlib.suppress(ValueError):
-            return str(json.loads(line).get("msg", line))
-    if " msg=" in line:
-        rest = line.split(" msg=", 1)[1]
-        if rest.startswith('"'):
-            with contextlib.suppress(ValueError):
-                return str(json.JSONDecoder().raw_decode(rest)[0])
-        return rest.split(" ", 1)[0]
-    return line
+def outcome(child: CrawlChild, returncode: int) -> tuple[str, str | None]:
+    """(status, reason) of a child that exited: its `Finished` event, else its exit code."""
+    return protocol.exit_outcome(returncode, child.stop_requested, child.finished)
 
 
 async def execute_run(
@@ -189,7 +110,7 @@ async def execute_run(
     settings: Settings,
     run: CrawlRun,
     options: CrawlOptions,
-    on_event: Callable[[dict[str, Any]], None] | None = None,
+    on_event: Callable[[Event], None] | None = None,
     on_start: Callable[[CrawlChild], None] | None = None,
 ) -> CrawlRun:
     """Run the crawl child for `run` to its end and record the outcome; never raises for a crash."""
@@ -221,7 +142,9 @@ async def execute_run(
     try:
         assert process.stdout is not None
         async for raw in process.stdout:
-            event = progress.parse(raw.decode("utf-8", errors="replace").rstrip("\n"))
+            event = protocol.parse(raw.decode("utf-8", errors="replace").rstrip("\n"))
+            if isinstance(event, Finished):
+                child.finished = event
             if event is not None and on_event is not None:
                 on_event(event)
         returncode = await process.wait()
@@ -232,7 +155,7 @@ async def execute_run(
             asyncio.to_thread(_finish, db, run.id, "interrupted", returncode, "the service stopped")
         )
         raise
-    status, reason = outcome(returncode, child.stop_requested, _tail(log_path) if returncode else "")
+    status, reason = outcome(child, returncode)
     logger.info("run %s: %s (exit %s)", run.id, status, returncode)
     return await asyncio.to_thread(_finish, db, run.id, status, returncode, reason)
 

@@ -20,10 +20,11 @@ from typing import Any, Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from scheduler.crawls import CrawlChild, CrawlTarget, _tail, crawl_options, execute_run, outcome, pid_alive
+from crawler.protocol import Event, describe_failures
+from scheduler.crawls import CrawlChild, CrawlTarget, crawl_options, execute_run, outcome, pid_alive
 from scheduler.settings import Settings
 from storage import CrawlRun, Database, SourceBusy, create_run, finish_run, get_run
-from storage.runs import FINAL, busy_run, heartbeat
+from storage.runs import FINAL, busy_run, failure_kinds, heartbeat
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ class Executor(Protocol):
         settings: Settings,
         run: CrawlRun,
         options: Any,
-        on_event: Callable[[dict[str, Any]], None] | None = None,
+        on_event: Callable[[Event], None] | None = None,
         on_start: Callable[[CrawlChild], None] | None = None,
     ) -> Awaitable[CrawlRun]: ...
 
@@ -143,10 +144,11 @@ class CrawlManager:
                 options=options,
                 on_start=self._started,
             )
-            level = logging.INFO if finished.status == "succeeded" else logging.WARNING
+            clean = finished.status == "succeeded" and not finished.failed
+            level = logging.INFO if clean else logging.WARNING
             logger.log(
                 level,
-                finished.summary(),
+                await self._summary(finished),
                 extra=log
                 | {"status": finished.status, "exit_code": finished.exit_code, "reason": finished.reason},
             )
@@ -161,8 +163,7 @@ class CrawlManager:
             child = self._children.get(run.id)
             code = child.process.returncode if child is not None else None
             if code is not None and child is not None:
-                tail = _tail(self.settings.log_dir / f"run-{run.id}.log") if code else ""
-                status, reason = outcome(code, child.stop_requested, tail)
+                status, reason = outcome(child, code)
                 logger.warning(
                     f"run ended ({status}) but could not be recorded: {type(exc).__name__}", extra=log
                 )
@@ -211,6 +212,21 @@ class CrawlManager:
                 )
             await asyncio.sleep(delay)
             delay = min(delay * 2, RECORD_RETRY_MAX)
+
+    async def _summary(self, run: CrawlRun) -> str:
+        """One line per run: `run 12 korea_kr:policy failed: 3 of 40 items failed (2 http_500, …)`."""
+        if not run.failed:
+            return run.summary()
+        try:
+            kinds = await asyncio.to_thread(self._failure_kinds, run.id)
+        except SQLAlchemyError:
+            kinds = {}
+        line = f"run {run.id} {run.source} {run.status}: {describe_failures(run.failed, run.seen, kinds)}"
+        return line + (f"; {run.reason}" if run.reason and run.status != "succeeded" else "")
+
+    def _failure_kinds(self, run_id: int) -> dict[str, int]:
+        with self.db.session(read_only=True) as session:
+            return failure_kinds(session=session, run_id=run_id)
 
     def _started(self, child: CrawlChild) -> None:
         self._children[child.run_id] = child

@@ -20,6 +20,7 @@ from rich.table import Column as RichColumn
 from rich.table import Table
 from rich.text import Text
 
+from crawler.protocol import Discovered, Event, ItemDone, Stored
 from domain.article import KST
 from scheduler.backfill import BackfillReporter
 from storage import Backfill, CrawlRun, StoredArticle
@@ -207,20 +208,19 @@ class CrawlProgress:
         if self.enabled:
             self.progress.stop()
 
-    def on_event(self, event: dict[str, Any]) -> None:
-        kind = event.get("event")
+    def on_event(self, event: Event) -> None:
         task = self.progress.tasks[0]
-        if kind == "discovered":
-            self.discovered += int(event.get("count", 0))
+        if isinstance(event, Discovered):
+            self.discovered += event.count
             self.progress.update(self.task, total=self.discovered)
-        elif kind == "item":
+        elif isinstance(event, ItemDone):
             self.progress.advance(self.task)
-        elif kind == "stored":
+        elif isinstance(event, Stored):
             self.progress.update(
                 self.task,
-                new=task.fields["new"] + event.get("new", 0),
-                updated=task.fields["updated"] + event.get("updated", 0),
-                failed=task.fields["failed"] + event.get("failed", 0),
+                new=task.fields["new"] + event.new,
+                updated=task.fields["updated"] + event.updated,
+                failed=task.fields["failed"] + event.failed,
             )
 
 

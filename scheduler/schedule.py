@@ -28,10 +28,11 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
 from domain.article import KST
-from scheduler.crawls import CrawlTarget, default_window, parse_target
+from scheduler.crawls import CrawlTarget, default_window
 from scheduler.manager import AlreadyRunning, CrawlManager, ShuttingDown, scheduled_slot
 from scheduler.settings import Settings
 from scheduler.sources import scheduled_sources
+from scheduler.targets import parse_target
 from storage import CrawlRun
 from storage.runs import SlotTaken, last_slot
 from storage.stats import last_run_times, slot_of

@@ -18,9 +18,9 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from crawler.options import DEFAULT_USER_AGENT
 from storage.db import DATABASE_FILE, EngineOptions, default_data_dir, describe_url, sqlite_url
 
+DEFAULT_USER_AGENT = "briefing/0.1 (self-hosted policy-news aggregator; polite crawler, 1 request/s)"
 TOKEN_MIN_LENGTH = 16  # a guessable bearer token is no protection for POST /crawls
 
 
@@ -84,7 +84,12 @@ class Settings(BaseSettings):
     user_agent: str = DEFAULT_USER_AGENT
     crawl_timeout: float = 30.0
     crawl_retries: int = 3
-    crawl_retry_backoff: float = 2.0
+    crawl_retry_backoff: float = 2.0  # seconds before the first retry; doubles each time
+    crawl_batch_size: int = Field(default=200, ge=1)  # items per storage transaction in a crawl
+    crawl_flush_seconds: float = Field(default=2.0, gt=0)  # ... or this long, whichever comes first
+    attachment_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1)  # press-release HWPX/PDF
+    # A run whose failed items pass this share of its items has failed (see crawler/protocol.py).
+    failed_share_limit: float = Field(default=0.5, ge=0, le=1)
     default_window_days: int = 3
     # Networks crawls may reach besides each source's own URL, as JSON: '["10.0.0.0/8"]'.
     allowed_private_networks: list[IPvAnyNetwork] = Field(default_factory=list)
@@ -104,6 +109,7 @@ class Settings(BaseSettings):
     schedule_window_days: int | None = None  # days a scheduled crawl covers; None: default_window_days
     catch_up: bool = True  # at start, run once what was missed while the service was down
     backfill_retry_seconds: float = 10.0  # a backfill waits this long while its source is busy
+    backfill_max_failed_days: int = Field(default=3, ge=1)  # a backfill stops after this many failed in a row
     log_format: Literal["keyvalue", "json"] = "keyvalue"
 
     @field_validator("korea_kr_base_url", "data_go_kr_base_url")

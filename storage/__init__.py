@@ -13,7 +13,8 @@ from storage.articles import (
     upsert_articles,
 )
 from storage.backfills import Backfill, advance_backfill, list_backfills, open_backfill, set_backfill_status
-from storage.db import Database, default_url
+from storage.database import Database
+from storage.db import default_url
 from storage.revisions import Revision, list_revisions, run_changes
 from storage.runs import (
     SourceBusy,

@@ -1,11 +1,9 @@
-"""Engine creation (SQLite by default, PostgreSQL by URL) and a migrated schema for every process."""
+"""Engines: where the database is (SQLite by default, PostgreSQL by URL) and how each connection is set up."""
 
 from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,7 +11,6 @@ from typing import Any
 import platformdirs
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
 
 DATABASE_FILE = "briefing.db"
 
@@ -140,53 +137,3 @@ def make_engine(url: str, options: EngineOptions | None = None) -> Engine:
 
         event.listen(engine, "connect", _timeouts)
     return engine
-
-
-class Database:
-    """One engine and its session factory; each process owns one.
-
-    Opening a database brings its schema to the newest migration (one query when it is
-    already there). `migrate=False` refuses a schema that is behind (storage.migrate.SchemaError)
-    instead; `create=False` leaves the schema alone entirely.
-    """
-
-    def __init__(
-        self,
-        url: str,
-        *,
-        create: bool = True,
-        migrate: bool = True,
-        options: EngineOptions | None = None,
-    ) -> None:
-        self.url = normalize_url(url)
-        self.engine = make_engine(self.url, options)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._read_sessions = sessionmaker(
-            self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
-        )
-        if create:
-            from storage.migrate import ensure_schema
-
-            try:
-                ensure_schema(self.engine, migrate=migrate)
-            except BaseException:
-                self.engine.dispose()
-                raise
-
-    @property
-    def dialect(self) -> str:
-        return self.engine.dialect.name
-
-    @contextmanager
-    def session(self, *, read_only: bool = False) -> Iterator[Session]:
-        """A session whose transaction commits on success and rolls back on any error.
-
-        On SQLite a session holds the database's write lock for its whole transaction, so
-        writers never interleave; pass `read_only=True` for pure reads, which never wait.
-        """
-        factory = self._read_sessions if read_only else self._sessions
-        with factory() as session, session.begin():
-            yield session
-
-    def dispose(self) -> None:
-        self.engine.dispose()

@@ -207,4 +207,6 @@ class CrawlErrorRow(Base):
     url: Mapped[str] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(50))
     reason: Mapped[str] = mapped_column(Text)
+    # Where in the crawl it failed: list, article, attachment, normalize, store (crawler.protocol.STAGES).
+    stage: Mapped[str] = mapped_column(String(20), default="article", server_default="article")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

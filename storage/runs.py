@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.models import CrawlErrorRow, CrawlRunRow, utcnow
+from storage.sources import record_run_state
 from storage.types import CrawlErrorRecord, CrawlRun
 
 ACTIVE = ("queued", "running")
@@ -170,13 +171,31 @@ def add_counts(
 
 
 def record_errors(
-    *, session: Session, run_id: int, errors: Iterable[tuple[str, str, str]], now: datetime | None = None
+    *,
+    session: Session,
+    run_id: int,
+    errors: Iterable[tuple[str, str, str] | tuple[str, str, str, str]],
+    now: datetime | None = None,
 ) -> int:
-    """Store (url, kind, reason) triples; returns how many were stored."""
+    """Store (url, kind, reason[, stage]) tuples (stage "article" when left out); returns how many."""
     stamp = now or utcnow()
-    rows = [CrawlErrorRow(run_id=run_id, url=u, kind=k, reason=r, created_at=stamp) for u, k, r in errors]
+    rows = [
+        CrawlErrorRow(run_id=run_id, url=e[0], kind=e[1], reason=e[2],
+                      stage=e[3] if len(e) > 3 else "article", created_at=stamp)  # type: ignore[misc]
+        for e in errors
+    ]
     session.add_all(rows)
     return len(rows)
+
+
+def failure_kinds(*, session: Session, run_id: int) -> dict[str, int]:
+    """How many of a run's items failed, by kind (for the one-line summary of a run)."""
+    rows = session.execute(
+        select(CrawlErrorRow.kind, func.count(CrawlErrorRow.id))
+        .where(CrawlErrorRow.run_id == run_id)
+        .group_by(CrawlErrorRow.kind)
+    ).all()
+    return {kind: int(count) for kind, count in rows}
 
 
 def finish_run(
@@ -194,6 +213,11 @@ def finish_run(
     if row is None:
         raise LookupError(f"no crawl run {run_id}")
     row.status, row.exit_code, row.reason, row.finished_at = status, exit_code, reason, now or utcnow()
+    # The source's state follows its runs: error with the reason after a failed run, ok again
+    # after one that succeeded. Same transaction: a run is never failed with its source ok.
+    if status != "interrupted":
+        record_run_state(session=session, name=row.source, failed=status == "failed", reason=reason,
+                         now=row.finished_at)
     session.flush()
     return _run(row)
 
@@ -242,7 +266,9 @@ def list_errors(*, session: Session, run_id: int) -> list[CrawlErrorRecord]:
         select(CrawlErrorRow).where(CrawlErrorRow.run_id == run_id).order_by(CrawlErrorRow.id)
     )
     return [
-        CrawlErrorRecord(run_id=r.run_id, url=r.url, kind=r.kind, reason=r.reason, created_at=r.created_at)
+        CrawlErrorRecord(
+            run_id=r.run_id, url=r.url, kind=r.kind, reason=r.reason, created_at=r.created_at, stage=r.stage
+        )
         for r in rows
     ]
 

@@ -21,7 +21,7 @@ class SourceState:
     name: str
     kind: str
     url: str | None
-    status: str  # ok, dead (404 or sent to the home page), error (answers, but not a feed)
+    status: str  # ok, dead (a feed: 404 or sent to the home page), error (its last run failed: see error)
     etag: str | None
     last_modified: str | None
     last_checked_at: datetime | None
@@ -90,6 +90,26 @@ def record_check(
         row.url = url
     if not keep_validators:
         row.etag, row.last_modified = etag, last_modified
+    session.flush()
+    return _state(row)
+
+
+def record_run_state(
+    *, session: Session, name: str, failed: bool, reason: str | None, now: datetime | None = None
+) -> SourceState:
+    """The source's state after a finished run of it (`name` is the run's source, e.g. `korea_kr:policy`).
+
+    A failed run turns the state to `error` with the run's reason; a run that succeeded turns an
+    `error` back to `ok`. Other states (a feed found `dead`) are the spider's to set, and the
+    HTTP validators stay as the crawl left them.
+    """
+    kind = name.partition(":")[0]
+    row = _ensure(session, name, kind, None)
+    if failed:
+        row.status, row.error = "error", reason or "the last run failed"
+    elif row.status == "error":
+        row.status, row.error = "ok", None
+    row.last_checked_at = now or utcnow()
     session.flush()
     return _state(row)
 

@@ -143,6 +143,7 @@ class CrawlErrorRecord:
     kind: str
     reason: str
     created_at: datetime
+    stage: str = "article"  # list, article, attachment, normalize, store
 
 
 @dataclass(frozen=True, slots=True)

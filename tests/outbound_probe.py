@@ -21,9 +21,10 @@ from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
 from crawler.middleware import OutboundMiddleware
-from crawler.options import CrawlOptions
 from crawler.scrapy_settings import scrapy_settings
 from crawler.spiders.failures import failure_kind
+from scheduler.crawls import CrawlTarget, crawl_options
+from scheduler.settings import Settings
 
 
 def emit(**event: Any) -> None:
@@ -60,16 +61,19 @@ class ProbeSpider(scrapy.Spider):
 
 def main() -> None:
     config = json.loads(sys.argv[1])
-    options = CrawlOptions(source="probe", section="probe", since=date(2026, 1, 1), until=date(2026, 1, 1),
-                           database_url="sqlite://", base_url=config["base_url"], download_delay=0,
-                           autothrottle=False, retries=0, timeout=5)
-    settings = scrapy_settings(options)
-    middlewares = dict(settings["DOWNLOADER_MIDDLEWARES"])
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, database_url="sqlite://", crawl_delay=0, crawl_autothrottle=False, crawl_retries=0,
+        crawl_timeout=5,
+    )
+    day = date(2026, 1, 1)
+    options = crawl_options(settings, CrawlTarget("probe", "probe", config["base_url"]), day, day, None)
+    scrapy = scrapy_settings(options)
+    middlewares = dict(scrapy["DOWNLOADER_MIDDLEWARES"])
     middlewares["crawler.middleware.OutboundMiddleware"] = None
     if not config.get("without_middleware"):
         middlewares["tests.outbound_probe.RecordingOutboundMiddleware"] = 50
-    settings.update(DOWNLOADER_MIDDLEWARES=middlewares, ITEM_PIPELINES={}, LOG_ENABLED=False)
-    process = AsyncCrawlerProcess(settings)
+    scrapy.update(DOWNLOADER_MIDDLEWARES=middlewares, ITEM_PIPELINES={}, LOG_ENABLED=False)
+    process = AsyncCrawlerProcess(scrapy)
     process.crawl(ProbeSpider, urls=config["urls"])
     process.start()
 

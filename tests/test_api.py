@@ -367,7 +367,7 @@ async def test_a_run_lists_its_failed_items_with_url_stage_and_reason(api: Api) 
             session=session,
             run_id=run.id,
             errors=[
-                ("https://www.korea.kr/list?page=1", "http_500", "list page answered 500"),
+                ("https://www.korea.kr/list?page=1", "http_500", "list page answered 500", "list"),
                 ("https://www.korea.kr/view?id=9", "layout_changed", "no title <h1> in <script>x</script>"),
             ],
         )
@@ -377,9 +377,9 @@ async def test_a_run_lists_its_failed_items_with_url_stage_and_reason(api: Api) 
     assert body["status"] == "failed" and body["reason"] == "no list page answered"
     failed = [{k: v for k, v in item.items() if k != "at"} for item in body["failed_items"]]
     assert failed == [
-        {"url": "https://www.korea.kr/list?page=1", "stage": None, "kind": "http_500",
+        {"url": "https://www.korea.kr/list?page=1", "stage": "list", "kind": "http_500",
          "reason": "list page answered 500"},
-        {"url": "https://www.korea.kr/view?id=9", "stage": None, "kind": "layout_changed",
+        {"url": "https://www.korea.kr/view?id=9", "stage": "article", "kind": "layout_changed",
          "reason": "no title in"},
     ]  # fmt: skip
     assert all(item["at"] for item in body["failed_items"])
@@ -392,7 +392,7 @@ def test_a_stored_stage_is_shown() -> None:
     from scheduler.api.crawls import failed_item
 
     @dataclass
-    class WithStage:  # an error record as storage keeps it once FailedPage.stage is stored
+    class WithStage:  # an error record as storage keeps it
         url: str = "https://www.korea.kr/att.hwpx"
         kind: str = "too_large"
         reason: str = "attachment over 20 MiB"

@@ -176,7 +176,7 @@ def test_a_missing_or_refused_key_fails_the_run_and_says_what_to_do(
     result = briefing(
         "crawl", "korea_kr_api:press", "--since", "2026-11-18", "--until", "2026-11-24", env=env
     )
-    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.returncode == 1, result.stdout + result.stderr  # the CLI's "run failed"
     assert "korea_kr_api:press failed" in result.stdout
     assert says in result.stdout and says in result.stderr  # the run's reason and the recorded failure
     # A refused key stops the crawl at once: later windows are not asked for.

@@ -87,6 +87,37 @@ def test_a_failed_day_stops_and_the_same_command_resumes_there(db: Database) -> 
     assert again.backfill.id == first.backfill.id and again.backfill.status == "done"
 
 
+def test_failed_days_in_a_row_stop_the_backfill_and_it_resumes_at_the_first_failed_day(db: Database) -> None:
+    days = [SINCE + timedelta(days=n) for n in range(8)]
+    # One failed day alone does not stop the walk; three in a row do (the default limit).
+    crawl, reporter = FakeCrawl(fail_on={days[1], days[3], days[4], days[5]}), Recorder()
+    outcome = backfill(db, days[-1], crawl, reporter)
+    assert [w[0] for w in crawl.windows] == days[:6]  # days 7 and 8 were never tried
+    assert outcome.failed_days == (days[1], days[3], days[4], days[5])
+    assert outcome.stopped == "stopped after 3 failed days in a row (BRIEFING_BACKFILL_MAX_FAILED_DAYS=3)"
+    assert outcome.backfill.status == "failed" and outcome.backfill.next_day == days[1]
+    assert outcome.failed_run is not None and outcome.failed_run.since == days[5].isoformat()
+    assert not outcome.ok and outcome.describe().startswith(outcome.stopped)
+    assert "failed days: 2024-01-02, 2024-01-04, 2024-01-05, 2024-01-06" in outcome.describe()
+
+
+def test_the_failed_days_limit_is_a_setting(db: Database) -> None:
+    crawl = FakeCrawl(fail_on={SINCE + timedelta(days=n) for n in range(10)})
+    outcome = backfill(db, SINCE + timedelta(days=9), crawl, Recorder(), backfill_max_failed_days=1)
+    assert len(crawl.windows) == 1 and outcome.backfill.status == "failed"
+    assert "stopped after 1 failed days in a row" in (outcome.stopped or "")
+
+
+def test_a_walk_with_a_failed_day_ends_failed_not_done(db: Database) -> None:
+    bad = SINCE + timedelta(days=2)
+    crawl = FakeCrawl(fail_on={bad})
+    outcome = backfill(db, SINCE + timedelta(days=4), crawl, Recorder())
+    assert len(crawl.windows) == 5 and outcome.stopped is None
+    assert (outcome.backfill.status, outcome.backfill.next_day) == ("failed", bad)
+    assert outcome.failed_days == (bad,)
+    assert outcome.describe().startswith("failed days: 2024-01-03")
+
+
 def test_a_busy_source_is_waited_for_not_crawled_alongside(db: Database) -> None:
     with db.session() as session:
         busy = storage.create_run(session=session, source="korea_kr:policy", trigger="scheduled")

@@ -12,6 +12,7 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 import storage
+from crawler.protocol import Discovered, ItemDone, Stored
 from scheduler.cli import app
 from scheduler.cli.core import kst
 from scheduler.cli.runs import RUN_COLUMNS, stage_of
@@ -106,7 +107,7 @@ def test_sources_list_at_80_columns(tmp_path: Path, db_url: str) -> None:
     assert result.exit_code == 0
     assert [line.rstrip() for line in result.stdout.splitlines()] == [
         "name                schedule        enabled  last run (KST)      state",
-        "korea_kr:policy     every 30 min    yes      11-20 09:05 failed  failing",
+        "korea_kr:policy     every 30 min    yes      11-20 09:05 failed  error",
         "feed:dept-mofa      cron 0 * * * *  yes      -                   dead",
         "korea_kr_api:press  every 30 min    no       -                   -",
         "",
@@ -126,10 +127,10 @@ def test_times_are_kst() -> None:
 def test_the_crawl_progress_bar_keeps_its_figures(width: int) -> None:
     screen, out = console(width)
     bar = CrawlProgress("korea_kr_api:press 2026-11-20..2026-11-22", console=screen)
-    bar.on_event({"event": "discovered", "count": 1234})
+    bar.on_event(Discovered(count=1234))
     for _ in range(17):
-        bar.on_event({"event": "item"})
-    bar.on_event({"event": "stored", "new": 12, "updated": 3, "failed": 100})
+        bar.on_event(ItemDone(ok=True))
+    bar.on_event(Stored(new=12, updated=3, failed=100))
     screen.print(bar.progress.get_renderable())
     (line,) = lines(out)
     assert len(line) <= width
@@ -199,9 +200,9 @@ def test_a_run_and_its_failed_items(tmp_path: Path, db_url: str) -> None:
         "seen 60, new 2, updated 1, unchanged 55, failed 2\n"
         "failed items (2):\n"
         "  https://www.korea.kr/news/policyNewsView.do?newsId=148900001\n"
-        "    http_404: HTTP 404 after 3 retries\n"
+        "    article: HTTP 404 after 3 retries [http_404]\n"
         "  https://www.korea.kr/news/policyNewsView.do?newsId=148900002\n"
-        "    layout_changed: no title\n"
+        "    article: no title [layout_changed]\n"
     )
     shown = runner.invoke(app, ["runs", str(run.id), "--format", "json"], env=env)
     import json

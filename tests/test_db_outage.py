@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 import storage
+from crawler.protocol import ExitCode, Finished
 from domain.article import KST
 from scheduler import manager as manager_module
 from scheduler.crawls import CrawlTarget
@@ -41,6 +42,9 @@ class FinishedChild:
         self.pid = 999_999
         self.stop_requested = False
         self.process = type("P", (), {"returncode": code})()
+        # What the child said last: its outcome and reason (crawler.protocol), not its log.
+        self.finished = Finished(status="failed", exit_code=ExitCode(code),
+                                 reason="database error: OperationalError: connection lost")
 
     async def stop(self, grace: float) -> None:
         self.stop_requested = True
@@ -56,9 +60,6 @@ async def test_an_outcome_is_recorded_once_the_database_answers_again(
         raise OperationalError("UPDATE crawl_runs", {}, ConnectionRefusedError("connection refused"))
 
     settings = Settings(data_dir=tmp_path)
-    (tmp_path / "logs").mkdir()
-    log = "ERROR: storage failed, stopping the crawl: connection lost\n"
-    (tmp_path / "logs" / "run-1.log").write_text(log)
     manager = CrawlManager(db, settings, execute=execute)
     monkeypatch.setattr(manager_module, "RECORD_RETRY_FIRST", 0.05)
     real_close, attempts = manager._close, []
@@ -77,7 +78,7 @@ async def test_an_outcome_is_recorded_once_the_database_answers_again(
         failed = storage.get_run(session=session, run_id=run.id)
     assert failed is not None
     assert (failed.status, failed.exit_code) == ("failed", 4)
-    assert failed.reason == "database error: ERROR: storage failed, stopping the crawl: connection lost"
+    assert failed.reason == "database error: OperationalError: connection lost"
     assert manager.active_run_ids == {}  # the source is free for the next run
 
 

@@ -170,7 +170,7 @@ def test_crawl_all_crawls_every_enabled_source_once(
     assert added.returncode == 0, added.stderr
     result = briefing("crawl", "--all", env=env | {"BRIEFING_CRAWL_RETRIES": "0"})
     assert result.returncode == 1
-    assert "feed:closed is error: feed:" in result.stdout
+    assert "feed:closed is error: could not read the source: feed: connection refused" in result.stdout
     assert result.stdout.splitlines()[-1] == "3 sources, 2 succeeded, not succeeded: feed:closed"
 
 

@@ -112,7 +112,7 @@ def test_concurrent_first_opens_migrate_once(db_url: str) -> None:
 
 
 def test_without_auto_migrate_a_database_behind_is_refused(db_url: str) -> None:
-    with pytest.raises(migrate.SchemaError, match=r"needs 0001: run `briefing db upgrade`"):
+    with pytest.raises(migrate.SchemaError, match=r"needs 0002: run `briefing db upgrade`"):
         Database(db_url, migrate=False)
     engine = make_engine(db_url)
     try:
@@ -184,12 +184,12 @@ def test_briefing_db_commands(db_url: str, tmp_path: Path, monkeypatch: pytest.M
     where = f"database {describe_url(db_url)}\n"
     behind = _db_command(env, "current")
     assert (behind.exit_code, behind.stdout) == (
-        1, where + "schema empty (head is 0001: run `briefing db upgrade`)\n")
+        1, where + "schema empty (head is 0002: run `briefing db upgrade`)\n")
     up = _db_command(env, "upgrade")
-    assert (up.exit_code, up.stdout) == (0, where + "schema at 0001 (was empty)\n"), up.output
-    assert _db_command(env, "upgrade").stdout == where + "schema at 0001 (already)\n"
+    assert (up.exit_code, up.stdout) == (0, where + "schema at 0002 (was empty)\n"), up.output
+    assert _db_command(env, "upgrade").stdout == where + "schema at 0002 (already)\n"
     now = _db_command(env, "current")
-    assert (now.exit_code, now.stdout) == (0, where + "schema 0001 (head)\n")
+    assert (now.exit_code, now.stdout) == (0, where + "schema 0002 (head)\n")
     check = _db_command(env, "check")
     assert (check.exit_code, check.stdout) == (0, "the database matches the models\n")
 
@@ -213,3 +213,45 @@ def test_migrations_ship_inside_the_package() -> None:
     assert "storage.migrations.versions" in find_packages(str(REPO), include=["storage*"])
     pyproject = (REPO / "pyproject.toml").read_text()
     assert '"*.mako"' in pyproject  # script.py.mako is package data
+
+
+def test_0002_gives_crawl_errors_stored_before_it_the_article_stage(db: Database) -> None:
+    with db.engine.begin() as conn:
+        downgrade(migrate.alembic_config(conn), "0001")
+    with db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO crawl_runs (source, status, trigger, seen, new, updated, unchanged, "
+                          "failed, created_at) VALUES ('korea_kr:policy', 'failed', 'manual', 1, 0, 0, 0, "
+                          "1, CURRENT_TIMESTAMP)"))
+        conn.execute(text("INSERT INTO crawl_errors (run_id, url, kind, reason, created_at) "
+                          "SELECT id, 'https://x/1', 'http_500', 'HTTP 500', CURRENT_TIMESTAMP "
+                          "FROM crawl_runs"))
+    migrate.upgrade(db.engine)
+    assert migrate.current(db.engine) == migrate.HEAD
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT stage FROM crawl_errors")).scalar_one() == "article"
+    assert migrate.differences(db.engine) == []
+
+
+def test_a_database_from_before_migrations_with_the_first_schema_is_adopted_and_upgraded(
+    tmp_path: Path,
+) -> None:
+    # As above, but made before crawl errors had a stage (the schema of revision 0001).
+    url = f"sqlite:///{tmp_path / 'older.db'}"
+    engine = create_engine(url)
+    Base.metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE crawl_errors DROP COLUMN stage"))
+        conn.execute(
+            text(
+                "CREATE VIRTUAL TABLE articles_fts USING fts5(search_text, content='articles', "
+                "content_rowid='id', tokenize='trigram')"
+            )
+        )
+        conn.execute(text("CREATE VIRTUAL TABLE articles_bigram USING fts5(grams, tokenize='unicode61')"))
+    engine.dispose()
+    db = Database(url)
+    try:
+        assert migrate.current(db.engine) == migrate.HEAD
+        assert migrate.differences(db.engine) == []
+    finally:
+        db.dispose()

@@ -27,7 +27,6 @@ from crawler.middleware import (
     OutboundResolver,
     outbound_policy,
 )
-from crawler.options import CrawlOptions
 from crawler.outbound import (
     BLOCKED_ADDRESS,
     BLOCKED_SCHEME,
@@ -39,6 +38,7 @@ from crawler.outbound import (
     parse_ipv4,
     scheme_refusal,
 )
+from crawler.protocol import CrawlOptions
 from crawler.scrapy_settings import scrapy_settings
 from crawler.spiders.failures import failure_kind
 
@@ -341,9 +341,12 @@ def test_middleware_judges_a_name_by_the_address_it_resolves_to(
 
 
 def test_scrapy_settings_wire_the_policy() -> None:
-    options = CrawlOptions(source="feed", section="x", since=date(2026, 1, 1), until=date(2026, 1, 2),
-                           database_url="sqlite://", base_url=FEED,
-                           allowed_private_networks=("10.20.0.0/16",))
+    from scheduler.crawls import CrawlTarget, crawl_options
+    from scheduler.settings import Settings as BriefingSettings
+
+    briefing = BriefingSettings(_env_file=None, allowed_private_networks=["10.20.0.0/16"])  # type: ignore[call-arg]
+    day = date(2026, 1, 1)
+    options = crawl_options(briefing, CrawlTarget("feed", "x", FEED), day, day, None)
     settings = scrapy_settings(options)
     middlewares = settings["DOWNLOADER_MIDDLEWARES"]
     # Before robots.txt (100) and everything else Scrapy ships (the lowest is 100).
@@ -389,7 +392,7 @@ def test_the_allowed_networks_setting_reaches_the_crawl_options() -> None:
 
     settings = Settings(_env_file=None, allowed_private_networks=["10.20.0.0/16", "fd00::/8"])  # type: ignore[call-arg]
     options = crawl_options(settings, CrawlTarget("feed", "x", FEED), date(2026, 1, 1), date(2026, 1, 1), 1)
-    assert options.allowed_private_networks == ("10.20.0.0/16", "fd00::/8")
+    assert options.settings.allowed_private_networks == ("10.20.0.0/16", "fd00::/8")
     assert CrawlOptions.from_json(options.to_json()) == options
     with pytest.raises(ValueError, match="allowed_private_networks"):
         Settings(_env_file=None, allowed_private_networks=["10.0.0.0/33"])  # type: ignore[call-arg]

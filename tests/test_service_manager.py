@@ -35,8 +35,14 @@ def stop(*_):
     sys.exit(3)
 signal.signal(signal.SIGTERM, signal.SIG_IGN if mode == "stubborn" else stop)
 print("ready", file=sys.stderr, flush=True)
-if mode == "crash":
-    raise RuntimeError("the parser exploded")
+print("some library's stdout noise")
+if mode == "crash":  # as crawler.run does: the outcome as an event, then the exit code
+    event = {"event": "finished", "status": "failed", "exit_code": 1,
+             "reason": "the crawl crashed: RuntimeError: the parser exploded"}
+    print("@briefing " + json.dumps(event), flush=True)
+    sys.exit(1)
+if mode == "dies":  # before it could say anything
+    raise RuntimeError("import failed")
 if mode in ("slow", "stubborn"):
     time.sleep(60)
 sys.exit(0)
@@ -165,11 +171,27 @@ async def test_a_crashing_child_fails_its_run_with_the_reason_and_the_manager_go
     assert failed.status == "failed"
     assert failed.exit_code == 1
     assert failed.reason is not None
-    assert failed.reason.startswith("crawl process exited with code 1:")
-    assert "RuntimeError: the parser exploded" in failed.reason
+    assert failed.reason == "the crawl crashed: RuntimeError: the parser exploded"  # the child's event
     again = await manager.submit(crash, DAY, DAY, "api")  # the source is free again
     await manager.wait_idle()
     assert run_of(db, again.id).status == "failed"
+
+
+@pytest.mark.asyncio
+@pytest.mark.usefixtures("fake_child")
+async def test_a_child_that_dies_without_an_event_fails_by_its_exit_code(
+    db: Database, manager: CrawlManager, settings: Settings
+) -> None:
+    run = await manager.submit(CrawlTarget("korea_kr", "dies"), DAY, DAY, "scheduled")
+    await manager.wait_idle()
+    failed = run_of(db, run.id)
+    assert (failed.status, failed.exit_code) == ("failed", 1)
+    # The traceback is in the run log for people; the reason never comes from parsing it.
+    assert failed.reason == "crawl process exited with code 1 (crashed); see the run log"
+    assert "RuntimeError: import failed" in (settings.log_dir / f"run-{run.id}.log").read_text()
+    with db.session() as session:
+        state = storage.get_source_state(session=session, name="korea_kr:dies")
+    assert state is not None and (state.status, state.error) == ("error", failed.reason)
 
 
 @pytest.mark.asyncio

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.crawls import CrawlTarget, crawl_options, parse_target
+from scheduler.crawls import CrawlTarget, crawl_options
 from scheduler.schedule import SourceJob, jobs_from_settings
 from scheduler.settings import Settings, SourceSchedule
 from scheduler.sources import (
@@ -22,6 +22,7 @@ from scheduler.sources import (
     scheduled_sources,
     set_enabled,
 )
+from scheduler.targets import parse_target
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from scrapy.exceptions import DownloadCancelledError, DownloadTimeoutError, ResponseDataLossError
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    ResponseDataLossError,
+)
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.defer import CancelledError
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TCPTimedOutError, TimeoutError
@@ -22,9 +29,10 @@ def failure_kind(failure: Failure) -> tuple[str, str]:
         return f"http_{status}", f"HTTP {status} after retries"
     if isinstance(exc, TimeoutError | TCPTimedOutError | DownloadTimeoutError):
         return "timeout", f"timed out: {exc}"
-    if isinstance(exc, DNSLookupError):
+    # Scrapy 2.19 wraps Twisted's errors in its own (CannotResolveHostError, Download…Error).
+    if isinstance(exc, DNSLookupError | CannotResolveHostError):
         return "dns", f"DNS lookup failed: {exc}"
-    if isinstance(exc, ConnectionRefusedError):
+    if isinstance(exc, ConnectionRefusedError | DownloadConnectionRefusedError):
         return "connection", f"connection refused: {exc}"
     if isinstance(exc, DownloadCancelledError | CancelledError):
         # Scrapy cancels a download that grows past its download_maxsize.
@@ -33,4 +41,6 @@ def failure_kind(failure: Failure) -> tuple[str, str]:
         return "too_large", f"download cancelled: larger than {limit or 'DOWNLOAD_MAXSIZE'} bytes ({exc})"
     if isinstance(exc, ResponseFailed | ResponseDataLossError):
         return "truncated", "the response was cut short (connection closed before the body ended)"
+    if isinstance(exc, DownloadFailedError):
+        return "connection", f"download failed: {exc}"
     return "error", f"{type(exc).__name__}: {exc}"

@@ -81,6 +81,7 @@ class FeedSpider(scrapy.Spider):
 
     async def parse_feed(self, response: Response) -> AsyncIterator[Request | FeedItem]:
         if response.status == 304:
+            progress.list_page_ok(response.url)
             logger.info("feed %s not modified (304)", self.source)
             yield self._check("ok", not_modified=True)
             return
@@ -100,6 +101,7 @@ class FeedSpider(scrapy.Spider):
             yield self._check("error", feed.problem)
             yield FailedPage(response.url, "not_a_feed", feed.problem or "not a feed", stage="list")
             return
+        progress.list_page_ok(response.url)
         validators = {"etag": _header(response, "ETag"), "last_modified": _header(response, "Last-Modified")}
         yield self._check("ok", **validators)
         teasers = [e.external_id for e in feed.entries if not e.full]

@@ -187,6 +187,7 @@ class KoreaKrSpider(scrapy.Spider):
                 stage="list",
             )
             return
+        progress.list_page_ok(response.url)
         if page.is_empty:
             return
         fresh = [item for item in page.items if item.news_id not in self.seen_ids]

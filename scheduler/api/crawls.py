@@ -31,8 +31,9 @@ from scheduler.api.schemas import (
     RunsOut,
     run_out,
 )
-from scheduler.crawls import default_window, parse_target
+from scheduler.crawls import default_window
 from scheduler.manager import AlreadyRunning, ShuttingDown
+from scheduler.targets import parse_target
 from storage import CrawlErrorRecord, get_run, list_errors, list_runs
 
 router = APIRouter(tags=["crawls"])

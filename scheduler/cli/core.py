@@ -49,12 +49,20 @@ EXIT_CODES = (
 )
 
 
-def exit_code_of(status: str) -> ExitCode:
-    """The exit code of a command whose run ended in `status` (a crawl run's status)."""
+def exit_code_of(status: str, child_exit: int | None = None) -> ExitCode:
+    """The exit code of a command whose run ended in `status` (a crawl run's status).
+
+    `child_exit` is the crawl child's own code (crawler.protocol.ExitCode, kept in the run's
+    record): the CLI documents fewer codes, so it maps that one onto them here, and only here.
+    """
+    from crawler.protocol import ExitCode as ChildExit
+
     if status == "succeeded":
         return ExitCode.OK
     if status == "interrupted":
         return ExitCode.INTERRUPTED
+    if child_exit == ChildExit.STORAGE:
+        return ExitCode.UNAVAILABLE
     return ExitCode.FAILED
 
 

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import httpx
 import typer
 
-from crawler.options import CrawlOptions
+from crawler.protocol import CrawlOptions
 from scheduler import output
 from scheduler.backfill import Outcome, run_backfill, wants_backfill
 from scheduler.cli.core import (
@@ -35,11 +35,11 @@ from scheduler.crawls import (
     crawl_options,
     default_window,
     execute_run,
-    parse_target,
     pid_alive,
 )
 from scheduler.settings import Settings
 from scheduler.sources import FEED, SourcesError, load_sources
+from scheduler.targets import parse_target
 from storage import (
     CrawlRun,
     Database,
@@ -107,7 +107,7 @@ def crawl(
             code = crawl_backfill(db, settings, target, first, last)
         else:
             finished = crawl_once(db, settings, target, first, last)
-            code = exit_code_of(finished.status) if finished else ExitCode.FAILED
+            code = exit_code_of(finished.status, finished.exit_code) if finished else ExitCode.FAILED
     raise typer.Exit(code)
 
 
@@ -303,15 +303,10 @@ def crawl_backfill(
     backfill, runs = outcome.backfill, reporter.runs
     counts = {k: sum(getattr(r, k) for r in runs) for k in ("new", "updated", "unchanged", "failed")}
     summary = ", ".join(f"{k} {v}" for k, v in counts.items())
-    if outcome.failed_run is None and backfill.next_day is None:
+    if outcome.ok:
         typer.echo(f"backfill {backfill.id} of {backfill.source} done: {backfill.total_days} days; {summary}")
         return ExitCode.OK
-    failed = outcome.failed_run
-    why = (
-        (f": run {failed.id} {failed.status}" + (f" ({failed.reason})" if failed.reason else ""))
-        if failed
-        else ""
-    )
+    why = f": {outcome.describe()}" if outcome.describe() else ""
     typer.echo(
         f"backfill {backfill.id} of {backfill.source} stopped at {backfill.next_day}{why}; "
         f"{summary}. Run the same command again to resume from {backfill.next_day}."

@@ -63,13 +63,14 @@ def _schedule(minutes: float | None, cron: str | None) -> dict[str, Any] | None:
 
 
 def _state(run: CrawlRun | None, stored: SourceState | None) -> tuple[str, str | None]:
-    """(state, reason): a feed's own state when it was checked, else what its last run says."""
+    """(state, reason): the source's stored state (storage keeps it with every finished run, the
+    one definition the API and /healthz read too); for a database older than that, the last run."""
     if stored is not None and stored.last_checked_at is not None:
         return stored.status, stored.error
     if run is None:
         return "-", None
     if run.status == "failed":
-        return "failing", run.reason
+        return "error", run.reason
     return "ok", None
 
 

@@ -26,10 +26,11 @@ from crawler.posts.slug import slugify
 from crawler.registry import SOURCE_KINDS
 from domain.article import KST
 from scheduler.api.deps import Crawls, ScheduleState
-from scheduler.crawls import default_window, parse_target
+from scheduler.crawls import default_window
 from scheduler.manager import AlreadyRunning, ShuttingDown
 from scheduler.schedule import jobs_from_settings
 from scheduler.settings import Settings
+from scheduler.targets import parse_target
 from scheduler.web import labels
 from scheduler.web.forms import article_filter_from, local_path, read_form
 from scheduler.web.preview import preview
