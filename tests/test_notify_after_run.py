@@ -115,3 +115,28 @@ def test_no_hook_without_notify_or_publish(tmp_path: Path) -> None:
     db_url = f"sqlite:///{tmp_path / 'b.db'}"
     settings = Settings(database_url=db_url, profile=profile, data_dir=tmp_path / "d")
     assert AfterRun.from_settings(settings, Database(db_url)) is None
+
+
+@pytest.mark.asyncio
+async def test_the_crawl_manager_calls_the_hook_with_each_finished_run(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from scheduler.crawls import CrawlTarget
+    from scheduler.manager import CrawlManager
+
+    db_url = f"sqlite:///{tmp_path / 'b.db'}"
+    db = Database(db_url)
+    settings = Settings(database_url=db_url, data_dir=tmp_path / "d")
+
+    async def execute(*, db: Database, settings: Settings, run: CrawlRun, options: object,
+                      on_start: object) -> CrawlRun:
+        return replace(run, status="succeeded", new=3)
+
+    manager = CrawlManager(db, settings, execute=execute)  # type: ignore[arg-type]
+    seen: list[CrawlRun] = []
+    manager.after_run = seen.append
+    day = dt.date(2026, 11, 20)
+    run = await manager.submit(CrawlTarget("korea_kr", "policy"), day, day, "api")
+    await manager.wait_idle()
+    assert [(r.id, r.status, r.new) for r in seen] == [(run.id, "succeeded", 3)]
+    db.dispose()
