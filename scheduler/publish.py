@@ -171,6 +171,15 @@ def ensure_working_copy(target: PublishTarget) -> Path:
     git(["clone", "--quiet", "--origin", target.remote, url, str(repo)], cwd=None)
     # Only the user and password-free form stays in .git/config; the real URL is expanded per run.
     git(["remote", "set-url", target.remote, target.remote_url or url], cwd=repo)
+    # a fresh clone is ours: put it on the branch we publish to (the remote's, or a new one)
+    if git(["rev-parse", "--verify", "--quiet", f"refs/remotes/{target.remote}/{target.branch}"], cwd=repo,
+           check=False).returncode == 0:
+        git(["checkout", "--quiet", "-B", target.branch, f"{target.remote}/{target.branch}"], cwd=repo)
+    elif _has_commits(repo):
+        git(["checkout", "--quiet", "--orphan", target.branch], cwd=repo)
+        git(["rm", "-r", "--quiet", "--cached", "--ignore-unmatch", "."], cwd=repo)
+    else:
+        git(["symbolic-ref", "HEAD", f"refs/heads/{target.branch}"], cwd=repo)
     return repo
 
 
@@ -191,13 +200,13 @@ def sync(target: PublishTarget, repo: Path) -> str | None:
     """Put our branch on top of the remote one (rebasing unpushed commits); the remote head or None."""
     current = git(["symbolic-ref", "--quiet", "--short", "HEAD"], cwd=repo, check=False).stdout.strip()
     if current != target.branch:
-        if git(["rev-parse", "--verify", "--quiet", f"refs/heads/{target.branch}"], cwd=repo,
-               check=False).returncode == 0:
-            git(["checkout", "--quiet", target.branch], cwd=repo)
-        elif _has_commits(repo):
-            git(["checkout", "--quiet", "-b", target.branch], cwd=repo)
-        else:
-            git(["symbolic-ref", "HEAD", f"refs/heads/{target.branch}"], cwd=repo)
+        if _has_commits(repo):
+            # never switch the branch of someone's working copy under them
+            raise PublishError(
+                f"{repo} is on branch {current or '(detached)'}, not {target.branch}; "
+                f"switch it (git switch {target.branch}) or set [publish] branch"
+            )
+        git(["symbolic-ref", "HEAD", f"refs/heads/{target.branch}"], cwd=repo)
     head = _remote_head(target, repo)
     if head is None:
         return None

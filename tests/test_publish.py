@@ -206,3 +206,31 @@ def test_profile_loader_leaves_the_service_tables_alone(tmp_path: Path) -> None:
     profile.write_text('publish = "yes"\n')
     with pytest.raises(ProfileError, match="publish"):
         load_profile(profile)
+
+
+def seeded_remote(tmp_path: Path, remote: Path) -> Path:
+    seed = tmp_path / "seed"
+    run_git("clone", "--quiet", str(remote), str(seed))
+    (seed / "_config.yml").write_text("title: my blog\n")
+    run_git("add", "-A", cwd=seed)
+    run_git("-c", "user.name=me", "-c", "user.email=me@example.com", "commit", "-qm", "blog", cwd=seed)
+    run_git("push", "-q", "origin", "HEAD:main", cwd=seed)
+    return seed
+
+
+def test_a_working_copy_on_another_branch_is_not_switched(tmp_path: Path, remote: Path) -> None:
+    seed = seeded_remote(tmp_path, remote)
+    run_git("switch", "-q", "-c", "drafts", cwd=seed)
+    with pytest.raises(PublishError, match="on branch drafts"):
+        publish([item("1")], PublishTarget(repo=seed), now=NOW)
+    assert run_git("branch", "--show-current", cwd=seed).strip() == "drafts"
+
+
+def test_a_managed_clone_publishes_to_a_new_branch(tmp_path: Path, remote: Path) -> None:
+    seeded_remote(tmp_path, remote)
+    where = PublishTarget(repo=tmp_path / "work", remote_url=str(remote), branch="gh-pages")
+    assert publish([item("1")], where, now=NOW).pushed
+    listed = run_git("-c", "core.quotePath=false", "--git-dir", str(remote), "ls-tree", "-r", "--name-only",
+                     "gh-pages").split()
+    assert listed == [".briefing-manifest.json", "_posts/2026-05-12-정책-소식-1.md"]
+    assert commits(remote) == ["blog"]  # main untouched
