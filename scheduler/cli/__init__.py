@@ -7,7 +7,7 @@ registers every command on `app`.
 
 from __future__ import annotations
 
-from scheduler.cli import articles, crawl, db, posts, run, runs, sources  # noqa: F401  (they register)
+from scheduler.cli import articles, blog, crawl, db, posts, run, runs, sources  # noqa: F401  (they register)
 from scheduler.cli.core import ExitCode, app
 
 __all__ = ["ExitCode", "app", "main"]
