@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import time
@@ -28,13 +29,20 @@ class Window:
         return cls(REPLICA_START, REPLICA_START + timedelta(days=days - 1))
 
 
-def start_replica(articles: int, days: int, *, press: int = 0) -> Any:
+def start_replica(articles: int, days: int, *, press: int = 0, chrome: bool | None = None) -> Any:
     """A replica of `articles` policy-news articles and `press` press releases (no briefings or
-    fact-checks), started as a child."""
-    from tests.replica.fixture import Replica
+    fact-checks), started as a child. `chrome` (default: BENCH_PAGES_KIND is not "replica")
+    serves the article pages in korea.kr-sized chrome (bench/chrome_replica.py)."""
+    from tests.replica.fixture import URL_PREFIX, Replica
 
-    return Replica.start(articles=articles, start=REPLICA_START, days=days, seed=1,
-                         press=press, briefings=0, facts=0, timeout=60)
+    if chrome is None:
+        chrome = os.environ.get("BENCH_PAGES_KIND", "korea") != "replica"
+    if not chrome:
+        return Replica.start(articles=articles, start=REPLICA_START, days=days, seed=1,
+                             press=press, briefings=0, facts=0, timeout=60)
+    args = ["--articles", str(articles), "--start", REPLICA_START.isoformat(), "--days", str(days),
+            "--seed", "1", "--port", "0", "--press", str(press), "--briefings", "0", "--facts", "0"]
+    return Replica.spawn("bench.chrome_replica", args, prefix=URL_PREFIX, timeout=60)
 
 
 @dataclass(frozen=True, slots=True)

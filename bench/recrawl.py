@@ -9,7 +9,9 @@ Whether korea.kr sends ETag or Last-Modified is unknown, so the same two crawls 
 a fresh database with the replica's validators switched off (`/_control/validators`): no
 validator to store, no conditional request, every article page downloaded again. That pair
 says what a re-crawl costs when the site gives nothing to be conditional on; the figure's peer
-is the first crawl of the same pair. Environment: BENCH_ARTICLES, BENCH_CONCURRENCY.
+is the first crawl of the same pair. Article pages come in korea.kr-sized chrome unless
+BENCH_PAGES_KIND=replica (bench/crawls.start_replica). Environment: BENCH_ARTICLES,
+BENCH_CONCURRENCY, BENCH_PAGES_KIND.
 """
 
 from __future__ import annotations
