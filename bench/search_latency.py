@@ -141,17 +141,21 @@ def measure(
     import httpx
 
     service = Service(database_url, data_dir)
-    latencies: dict[str, list[float]] = {q.word: [] for q in queries}
+    # The peer in the same passes: the same request without q (the newest page, no search).
+    latencies: dict[str, list[float]] = {w: [] for w in ["", *(q.word for q in queries)]}
     answers: dict[str, list[str]] = {}
     try:
         with httpx.Client(base_url=service.url, timeout=60) as http:
             rng = random.Random(9)
             for n in range(passes + 1):  # pass 0 warms up
-                order = list(queries)
+                order = [*queries, *(Query("", None) for _ in range(len(LENGTHS)))]
                 rng.shuffle(order)
                 for query in order:
+                    params: dict[str, str | int] = {"limit": LIMIT}
+                    if query.word:
+                        params["q"] = query.word
                     started = time.perf_counter()
-                    response = http.get("/articles", params={"q": query.word, "limit": LIMIT})
+                    response = http.get("/articles", params=params)
                     elapsed = (time.perf_counter() - started) * 1000
                     response.raise_for_status()
                     answers[query.word] = [item["external_id"] for item in response.json()["items"]]
@@ -263,13 +267,16 @@ def main() -> None:
                 worst = max(worst, p95)
             say(f"  {backend:10s} {label:11s}: median {p50:7.2f} ms, p95 {p95:7.2f} ms, "
                 f"max {max(values):7.2f} ms ({len(values)} requests)")
-        slowest = max(by_word, key=lambda w: median(by_word[w]))
+        peer = by_word[""]
+        say(f"  {backend:10s} peer, no q  : median {median(peer):7.2f} ms, p95 "
+            f"{percentile(peer, 95):7.2f} ms ({len(peer)} requests in the same passes)")
+        slowest = max((w for w in by_word if w), key=lambda w: median(by_word[w]))
         say(f"  {backend:10s} slowest word by median: {slowest} {median(by_word[slowest]):.1f} ms")
     say(f"target p95 under {TARGET_P95_MS:g} ms: {'met' if worst < TARGET_P95_MS else 'missed'}; "
         f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     summary = "; ".join(
         f"{b} p95 " + "/".join(f"{percentile([v for w in by_group[f'{n} all'] for v in r[w]], 95):.1f}"
-                               for n in LENGTHS) + " ms"
+                               for n in LENGTHS) + f" ms (no q: {percentile(r[''], 95):.1f})"
         for b, r in results.items())
     lengths = "/".join(str(n) for n in LENGTHS)
     finish("search_p95_worst", worst, "ms", f"{summary} for {lengths} characters at {count:,} articles")
