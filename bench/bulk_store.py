@@ -4,24 +4,32 @@ New articles from the generated Korean corpus (bench/corpus.py, ~1,000 character
 each), in batches of 200 (the crawl pipeline's batch), one transaction per batch, into a fresh
 database (SQLite file with WAL / a new PostgreSQL schema): rows, revisions, search indexes.
 Post rendering is left out (figure 1 measures it). Then the same batches again: unchanged
-articles, the re-crawl case. Environment: BENCH_STORE_ARTICLES (5000).
+articles, the re-crawl case. Each backend is measured twice in the same run: into an empty
+database, and into one already grown to BENCH_STORE_PREFILL articles the same way (a service
+in use stores into full tables and indexes; the empty database flatters). Rates are over the
+whole pass, with the median and p95 of the batches' own times beside them.
+Environment: BENCH_STORE_ARTICLES (5000), BENCH_STORE_PREFILL (20000).
 """
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 
-from bench.common import env_int, finish, pg_base_url, pg_schema, postgres_version, say
+from bench.common import env_int, finish, median, percentile, pg_base_url, pg_schema, postgres_version, say
 from bench.corpus import corpus
+from bench.loader import grow
 
 ARTICLES = 5000
+PREFILL = 20000
 BATCH = 200
 TARGET_SQLITE = 2000
 
 
-def store_rate(url: str, articles: list) -> tuple[float, float]:  # type: ignore[type-arg]
-    """(new articles/s, unchanged articles/s) through upsert_articles."""
+def store_rate(url: str, articles: list, prefill: int = 0) -> tuple[float, float]:  # type: ignore[type-arg]
+    """(new articles/s, unchanged articles/s) through upsert_articles; `prefill` articles already
+    stored (grown the same way, not timed)."""
     from sqlalchemy import text
 
     from storage import Database, count_articles, upsert_articles
@@ -32,14 +40,19 @@ def store_rate(url: str, articles: list) -> tuple[float, float]:  # type: ignore
         for expect_new in (True, False):
             started = time.perf_counter()
             new = 0
+            batches = []
             for i in range(0, len(articles), BATCH):
+                began = time.perf_counter()
                 with db.session() as session:
                     new += upsert_articles(session=session, articles=articles[i:i + BATCH]).new
+                batches.append((time.perf_counter() - began) * 1000)
             rates.append(len(articles) / (time.perf_counter() - started))
+            say(f"    {'new' if expect_new else 'unchanged'} pass over {prefill:,} stored: batch of {BATCH} "
+                f"median {median(batches):.0f} ms, p95 {percentile(batches, 95):.0f} ms")
             if new != (len(articles) if expect_new else 0):
                 raise SystemExit(f"expected {'all' if expect_new else 'no'} new articles, got {new}")
         with db.session() as session:
-            assert count_articles(session=session) == len(articles)
+            assert count_articles(session=session) == len(articles) + prefill
         if db.dialect == "postgresql":
             time.sleep(1.5)  # table statistics reach pg_stat_user_tables within a second
             with db.session() as session:
@@ -78,23 +91,39 @@ def index_floor(url: str, articles: list) -> float:  # type: ignore[type-arg]
 
 def main() -> None:
     count = env_int("BENCH_STORE_ARTICLES", ARTICLES)
-    articles = list(corpus().articles(count))
-    say(f"bulk_store: {count} new generated articles in batches of {BATCH}, then the same again (unchanged)")
+    prefill = env_int("BENCH_STORE_PREFILL", PREFILL)
+    # The measured articles come after the prefill's in the corpus: all of them new.
+    articles = list(corpus().articles(count, start=prefill))
+    say(f"bulk_store: {count} new generated articles in batches of {BATCH}, then the same again (unchanged), "
+        f"into an empty database and into one of {prefill:,}; load average "
+        + " ".join(f"{x:.2f}" for x in os.getloadavg()))
+    results: dict[str, dict[int, tuple[float, float]]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-store-") as tmp:
-        sqlite_new, sqlite_same = store_rate(f"sqlite:///{tmp}/briefing.db", articles)
+        results["SQLite"] = {0: store_rate(f"sqlite:///{tmp}/empty.db", articles)}
+        grow(f"sqlite:///{tmp}/full.db", prefill)
+        results["SQLite"][prefill] = store_rate(f"sqlite:///{tmp}/full.db", articles, prefill)
         floor = index_floor(f"sqlite:///{tmp}/floor.db", articles)
-    say(f"  SQLite: {sqlite_new:.0f} new articles/s, {sqlite_same:.0f} unchanged articles/s; "
-        f"its two search indexes alone (FTS5 trigram + 2-grams, no table, no ORM): {floor:.0f} articles/s")
-    peer = ""
+    say("  SQLite: its two search indexes alone (FTS5 trigram + 2-grams, no table, no ORM): "
+        f"{floor:.0f} articles/s")
     if postgres_version(pg_base_url()) is None:
         say("  PostgreSQL: unreachable, skipped (set BENCH_DATABASE_URL)")
     else:
+        results["PostgreSQL"] = {}
         with pg_schema() as url:
-            pg_new, pg_same = store_rate(url, articles)
-        say(f"  PostgreSQL: {pg_new:.0f} new articles/s, {pg_same:.0f} unchanged articles/s")
-        peer = f"PostgreSQL {pg_new:.0f}/s; unchanged: SQLite {sqlite_same:.0f}/s, PostgreSQL {pg_same:.0f}/s"
-    say(f"target {TARGET_SQLITE}/s on SQLite: {'met' if sqlite_new >= TARGET_SQLITE else 'missed'}")
-    finish("bulk_store_sqlite", sqlite_new, "new articles/s", peer or None)
+            results["PostgreSQL"][0] = store_rate(url, articles)
+        with pg_schema() as url:
+            grow(url, prefill)
+            results["PostgreSQL"][prefill] = store_rate(url, articles, prefill)
+    for backend, by_size in results.items():
+        for size, (new, same) in by_size.items():
+            say(f"  {backend:10s} into {size:>7,} stored: {new:6.0f} new articles/s, {same:6.0f} unchanged/s")
+    sqlite_new = results["SQLite"][prefill][0]
+    met = "met" if sqlite_new >= TARGET_SQLITE else "missed"
+    say(f"target {TARGET_SQLITE}/s on SQLite (into {prefill:,}): {met}; "
+        "load average at the end " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
+    peer = "; ".join(f"{b} {r[0][0]:.0f}/s empty, {r[prefill][0]:.0f}/s into {prefill:,}"
+                     for b, r in results.items())
+    finish("bulk_store_sqlite", sqlite_new, f"new articles/s into {prefill:,} stored", peer)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,9 @@ replica's request log) and discarding them. Same concurrency, no delays, no Auto
 obeyed on both sides. Rounds alternate the two (briefing first, so the peer can replay its
 log); each side's best round is compared. Environment: BENCH_ARTICLES, BENCH_CONCURRENCY,
 BENCH_ROUNDS, BENCH_LATENCY_MS (0: the replica answers each article page after this long, for
-both sides, like a distant server; the figure itself is on bare loopback).
+both sides, like a distant server; the figure itself is on bare loopback), BENCH_PAGES_KIND
+("replica" serves the replica's own 7.8 KiB pages; by default article pages come in
+korea.kr-sized chrome, 65–68 KiB, from bench/chrome_replica.py, as in figures 1 and 3).
 """
 
 from __future__ import annotations

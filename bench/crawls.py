@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import time
@@ -28,12 +29,20 @@ class Window:
         return cls(REPLICA_START, REPLICA_START + timedelta(days=days - 1))
 
 
-def start_replica(articles: int, days: int) -> Any:
-    """A replica of `articles` policy-news articles (no briefing-room sections), started as a child."""
-    from tests.replica.fixture import Replica
+def start_replica(articles: int, days: int, *, press: int = 0, chrome: bool | None = None) -> Any:
+    """A replica of `articles` policy-news articles and `press` press releases (no briefings or
+    fact-checks), started as a child. `chrome` (default: BENCH_PAGES_KIND is not "replica")
+    serves the article pages in korea.kr-sized chrome (bench/chrome_replica.py)."""
+    from tests.replica.fixture import URL_PREFIX, Replica
 
-    return Replica.start(articles=articles, start=REPLICA_START, days=days, seed=1,
-                         press=0, briefings=0, facts=0, timeout=60)
+    if chrome is None:
+        chrome = os.environ.get("BENCH_PAGES_KIND", "korea") != "replica"
+    if not chrome:
+        return Replica.start(articles=articles, start=REPLICA_START, days=days, seed=1,
+                             press=press, briefings=0, facts=0, timeout=60)
+    args = ["--articles", str(articles), "--start", REPLICA_START.isoformat(), "--days", str(days),
+            "--seed", "1", "--port", "0", "--press", str(press), "--briefings", "0", "--facts", "0"]
+    return Replica.spawn("bench.chrome_replica", args, prefix=URL_PREFIX, timeout=60)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +62,10 @@ class BriefingCrawl:
 
 
 def briefing_crawl(*, database_url: str, data_dir: Path, base_url: str, window: Window,
-                   concurrency: int) -> BriefingCrawl:
-    """One korea_kr:policy run through scheduler.crawls.execute_run (the CLI's and service's path).
+                   concurrency: int, target_name: str = "korea_kr:policy",
+                   delay: float = 0.0) -> BriefingCrawl:
+    """One run of `target_name` (korea_kr:policy unless told), `delay` seconds between requests,
+    through scheduler.crawls.execute_run (the CLI's and service's path).
 
     The wall time covers the child from spawn to exit: start-up, list pages, article pages,
     parsing, normalizing and storing. The schema is created before the clock starts.
@@ -71,7 +82,7 @@ def briefing_crawl(*, database_url: str, data_dir: Path, base_url: str, window: 
         "data_dir": data_dir,
         "korea_kr_base_url": base_url,
         "sources_file": data_dir / "sources.toml",
-        "crawl_delay": 0.0,
+        "crawl_delay": delay,
         "crawl_autothrottle": False,
         "crawl_concurrency": concurrency,
     })
@@ -79,7 +90,7 @@ def briefing_crawl(*, database_url: str, data_dir: Path, base_url: str, window: 
         raise RuntimeError(f"settings ignored the database URL {database_url!r}")
     db = Database(database_url)
     try:
-        target = parse_target("korea_kr:policy", settings=settings)
+        target = parse_target(target_name, settings=settings)
         with db.session() as session:
             run = create_run(session=session, source=target.name, trigger="manual",
                              since=window.since.isoformat(), until=window.until.isoformat())

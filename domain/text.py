@@ -19,6 +19,9 @@ _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\
 # Embeddings, overrides and isolates (LRE RLE PDF LRO RLO, LRI RLI FSI PDI), the marks, ALM.
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 
+# An XML declaration in front of an HTML string: lxml refuses str input that starts with one.
+XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>", re.IGNORECASE)
+
 REPLACEMENT = "\ufffd"
 # A body may quote one odd character of its own; a run of them is a decoding that failed.
 MAX_REPLACEMENTS_IN_BODY = 3

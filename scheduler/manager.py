@@ -79,6 +79,8 @@ class CrawlManager:
         self._children: dict[int, CrawlChild] = {}
         self._stopping = False
         self._background: set[asyncio.Task[None]] = set()
+        # Called (in a thread) with each finished run: notifications, publish (scheduler/after_run.py).
+        self.after_run: Callable[[CrawlRun], None] | None = None
 
     @property
     def active_run_ids(self) -> dict[str, int]:
@@ -152,6 +154,8 @@ class CrawlManager:
                 extra=log
                 | {"status": finished.status, "exit_code": finished.exit_code, "reason": finished.reason},
             )
+            if self.after_run is not None:
+                await asyncio.to_thread(self.after_run, finished)  # logs its own failures
         except asyncio.CancelledError:
             with contextlib.suppress(SQLAlchemyError):  # unreachable: the next start closes it
                 closing = asyncio.to_thread(self._close, run.id, "interrupted", "the service stopped")

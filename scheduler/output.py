@@ -23,6 +23,7 @@ from rich.text import Text
 from crawler.protocol import Discovered, Event, ItemDone, Stored
 from domain.article import KST
 from scheduler.backfill import BackfillReporter
+from scheduler.safe import text as plain
 from storage import Backfill, CrawlRun, StoredArticle
 
 GAP = 2  # spaces between columns
@@ -159,9 +160,9 @@ def article_rows(items: Iterable[StoredArticle]) -> list[tuple[object, ...]]:
         (
             s.id,
             s.article.published_at.astimezone(KST).strftime("%Y-%m-%d %H:%M"),
-            s.article.ministry or "",
+            plain(s.article.ministry or ""),
             s.article.license or "-",
-            s.article.title,
+            plain(s.article.title),
         )
         for s in items
     ]

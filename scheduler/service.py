@@ -24,6 +24,7 @@ import uvicorn
 from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.logs import setup_logging
+from scheduler.after_run import AfterRun
 from scheduler.app import create_app
 from scheduler.crawls import pid_alive
 from scheduler.manager import CrawlManager
@@ -142,6 +143,7 @@ async def running(settings: Settings) -> AsyncIterator[Service]:
         db = await asyncio.to_thread(open_storage, settings)
         stack.callback(db.dispose)
         manager = CrawlManager(db, settings)
+        manager.after_run = AfterRun.from_settings(settings, db)  # [notify], [publish] after_crawl
         try:
             schedule = Schedule(settings, manager)
         except ValueError as exc:

@@ -11,16 +11,21 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from crawler.posts.normalize import normalize  # noqa: E402
-from crawler.posts.profile import Profile  # noqa: E402
+from crawler.posts.profile import Profile, load_profile  # noqa: E402
 from domain.article import article_from_dict  # noqa: E402
 
+SEED_TOML = ROOT / "profiles" / "seed.toml"
 GOLDEN = ROOT / "tests" / "golden"
 
 
-def render(name: str) -> str:
-    """The post the default profile makes from tests/golden/<name>.json."""
+# tests/golden/<name>.md: the seed profile; tests/golden/default/<name>.md: the neutral default.
+NEUTRAL = GOLDEN / "default"
+
+
+def render(name: str, profile: Profile | None = None) -> str:
+    """The post `profile` (the seed profile, profiles/seed.toml, by default) makes from <name>.json."""
     data = json.loads((GOLDEN / f"{name}.json").read_text(encoding="utf-8"))
-    return normalize(article_from_dict(data), Profile()).text
+    return normalize(article_from_dict(data), profile or load_profile(SEED_TOML)).text
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,11 +33,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", help="fixture names (default: every tests/golden/*.json)")
     args = parser.parse_args(argv)
     for name in args.names or sorted(path.stem for path in GOLDEN.glob("*.json")):
-        path = GOLDEN / f"{name}.md"
-        # newline="" keeps "\n" on every platform: the expected files are byte-exact.
-        with path.open("w", encoding="utf-8", newline="") as handle:
-            handle.write(render(name))
-        print(f"wrote {path.relative_to(ROOT)}")
+        NEUTRAL.mkdir(exist_ok=True)
+        for path, profile in ((GOLDEN / f"{name}.md", None), (NEUTRAL / f"{name}.md", Profile())):
+            # newline="" keeps "\n" on every platform: the expected files are byte-exact.
+            with path.open("w", encoding="utf-8", newline="") as handle:
+                handle.write(render(name, profile))
+            print(f"wrote {path.relative_to(ROOT)}")
     return 0
 
 

@@ -15,7 +15,7 @@ from storage.articles import (
 from storage.backfills import Backfill, advance_backfill, list_backfills, open_backfill, set_backfill_status
 from storage.database import Database
 from storage.db import default_url
-from storage.revisions import Revision, list_revisions
+from storage.revisions import Revision, list_revisions, run_changes
 from storage.runs import (
     SourceBusy,
     active_run,
@@ -67,6 +67,7 @@ __all__ = [
     "list_backfills",
     "list_errors",
     "list_revisions",
+    "run_changes",
     "list_runs",
     "mark_running",
     "open_backfill",

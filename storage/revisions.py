@@ -46,3 +46,16 @@ def list_revisions(*, session: Session, article_id: int) -> list[Revision]:
 
 def _changed_keys(before: dict[str, object], after: dict[str, object]) -> tuple[str, ...]:
     return tuple(sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k)))
+
+
+def run_changes(*, session: Session, run_id: int) -> list[tuple[int, bool]]:
+    """(article id, whether the run created it) for every article crawl run `run_id` stored or changed."""
+    rows = session.execute(
+        select(ArticleRevisionRow.article_id, ArticleRevisionRow.number)
+        .where(ArticleRevisionRow.crawl_run_id == run_id)
+        .order_by(ArticleRevisionRow.article_id, ArticleRevisionRow.number)
+    )
+    firsts: dict[int, int] = {}
+    for article_id, number in rows:
+        firsts.setdefault(article_id, number)
+    return [(article_id, number == 1) for article_id, number in firsts.items()]

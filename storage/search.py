@@ -6,9 +6,14 @@ characters go to an index of in-word 2-grams, and single characters fall back to
 user word is quoted or escaped so search syntax in the input stays literal. The index
 structures are created by the migrations (storage/migrations/versions/0001_initial.py).
 
-PostgreSQL plans adaptively: a frequent word is found fastest by walking the newest articles
-and filtering, a rare one through the GIN indexes. So the walk runs first under a short
-statement time-out, and the index route runs when it expires.
+Both backends plan adaptively: a frequent word is found fastest by walking the newest
+articles and filtering them with LIKE, a rare one through the indexes (which hand back every
+match, to be sorted by date). So a walk through the newest WALK_ROWS rows that pass the other
+filters runs first; when it finds a whole page there, or the filters leave no more rows than
+that, its answer is the answer. Otherwise the index route runs, and it only runs for words too
+rare to fill a page among the newest rows, which have few matches to sort. The walk is bounded
+by rows, not time: a busy machine gives the same plan, and a word that cannot fill a page pays
+for a known number of rows before the index route.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from collections.abc import Callable, Sequence
 from html import unescape
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, func, literal, text
+from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, func, literal, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -33,9 +38,14 @@ _TAG = re.compile(r"<[^>]+>")
 _WORD = re.compile(r"\w+", re.UNICODE)
 _SPACE = re.compile(r"\s+")
 
-# How long the newest-first walk may take on PostgreSQL before the index route takes over;
-# 0 skips the walk.
-FAST_SCAN_MS = 10
+# How many of the newest rows the walk filters with LIKE before the index route takes over.
+# SQLite: 1,000 rows of ~1,000 characters take ~5 ms; the worst p95 at 100,000 articles went
+# from 161 to 13 ms (bench/search_latency.py). PostgreSQL reads and lower-cases each row's text
+# about four times slower (TOAST, ILIKE), so its walk is shorter.
+WALK_ROWS = {"sqlite": 1000, "postgresql": 300}
+# A safety net on PostgreSQL only: a walk slower than this (a filter that makes the newest rows
+# expensive to find) gives way to the index route. 0 skips the walk on every backend.
+FAST_SCAN_MS = 50
 
 Rows = list[Row[*tuple[Any, ...]]]
 Build = Callable[[Sequence[ColumnElement[bool]]], Select[*tuple[Any, ...]]]
@@ -76,9 +86,27 @@ def _fts_phrase(word: str) -> str:
     return '"' + word.replace('"', '""') + '"'
 
 
-def _like(word: str) -> ColumnElement[bool]:
+def _like(word: str, column: Any = None) -> ColumnElement[bool]:
     escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return ArticleRow.search_text.ilike(f"%{escaped}%", escape="\\")
+    return (ArticleRow.search_text if column is None else column).ilike(f"%{escaped}%", escape="\\")
+
+
+def _contains(word: str, dialect: str, column: Any = None) -> ColumnElement[bool]:
+    """The row's text holds `word`: the same answer as `_like`, faster for words without case.
+
+    ILIKE lower-cases a copy of every text and then matches it character by character; a word
+    with no cased character (Hangul, digits: every Korean query) is found by a plain substring
+    search instead, 3-10x faster per row, with the same answer (lower-casing the text changes
+    no character the word could match). Words with letters that have case keep ILIKE.
+    """
+    if word.lower() != word.upper() or any(c.lower() != c.upper() for c in word):
+        return _like(word, column)
+    column = ArticleRow.search_text if column is None else column
+    if dialect == "sqlite":
+        return func.instr(column, word) > 0
+    if dialect == "postgresql":
+        return func.strpos(column, word) > 0
+    return _like(word, column)
 
 
 def _in_fts(table: str, word: str, index: int) -> ColumnElement[bool]:
@@ -108,11 +136,11 @@ def match_clause(query: str, dialect: str) -> ColumnElement[bool] | None:
 
 def _conditions(words: list[str], dialect: str, *, indexed: bool) -> list[ColumnElement[bool]]:
     if dialect == "postgresql":
-        return [_pg_indexed(w) if indexed else _like(w) for w in words]
+        return [_pg_indexed(w) if indexed and len(w) > 1 else _contains(w, dialect) for w in words]
     clauses: list[ColumnElement[bool]] = []
     for i, word in enumerate(words):
         if dialect != "sqlite" or len(word) == 1:
-            clauses.append(_like(word))
+            clauses.append(_contains(word, dialect))
         elif len(word) >= 3:
             clauses.append(_in_fts("articles_fts", word, i))
         else:
@@ -124,22 +152,96 @@ def _conditions(words: list[str], dialect: str, *, indexed: bool) -> list[Column
 def find(session: Session, query: str | None, build: Build) -> Rows:
     """Rows of the statement `build` makes from the search conditions of `query` ([] for none).
 
-    `build` gets the conditions to AND into its WHERE clause and must order newest first.
+    `build` gets the conditions to AND into its WHERE clause; it must select the article id
+    first, order newest first (published_at, then id, descending) and set a LIMIT.
     """
     words = query_words(query or "")
     dialect = session.get_bind().dialect.name
-    if dialect != "postgresql" or not words:
-        return list(session.execute(build(_conditions(words, dialect, indexed=True))).all())
-    if FAST_SCAN_MS > 0:
-        try:
-            rows = _pg_route(session, build(_conditions(words, dialect, indexed=False)), walk=True)
+    if not words:
+        return list(session.execute(build([])).all())
+    if FAST_SCAN_MS > 0 and WALK_ROWS.get(dialect, 0) > 0:
+        rows = _walk(session, words, build, WALK_ROWS[dialect])
+        if rows is not None:
             logger.debug("search %r: newest-first walk", query)
             return rows
+    logger.debug("search %r: index route", query)
+    if dialect != "postgresql":
+        return list(session.execute(build(_conditions(words, dialect, indexed=True))).all())
+    if all(len(w) >= 2 for w in words):
+        return _pg_route(session, _pg_candidates_first(words, build), walk=False)
+    return _pg_route(session, build(_conditions(words, dialect, indexed=True)), walk=False)
+
+
+def _pg_candidates_first(words: list[str], build: Build) -> Select[*tuple[Any, ...]]:
+    """The index route on PostgreSQL, rechecking in date order and only until the page is full.
+
+    The 2-gram GIN index answers "holds every in-word 2-gram of every word" exactly (no recheck,
+    so no row's text is read); that is a superset of the rows holding the words. Those
+    candidates are sorted by date from the row headers alone, and the ILIKE then reads the text
+    of the newest candidates one by one until it has a page. pg_trgm's index would recheck every
+    candidate's text before the sort: for a word in 2 % of 100,000 articles, 2,000 texts.
+    """
+    grams = func.article_bigrams(ArticleRow.search_text, type_=ARRAY(Text))
+    wanted = sorted({w[i : i + 2] for w in words for i in range(len(w) - 1)})
+    plain = build([grams.contains(literal(wanted, ARRAY(Text)))])
+    need = plain._limit
+    # OFFSET 0 keeps the subquery whole (not pulled up into the outer query), so its sorted
+    # output feeds the LIMIT below and the recheck stops at a page. search_text rides along
+    # as a TOAST pointer: it is read only when the ILIKE looks at it.
+    candidates = (
+        plain.add_columns(
+            ArticleRow.published_at.label("cand_published_at"), ArticleRow.search_text.label("cand_text")
+        )
+        .limit(None)
+        .offset(0)
+        .subquery()
+    )
+    return (
+        select(candidates.c[0])
+        .where(*[_contains(w, "postgresql", candidates.c.cand_text) for w in words])
+        .order_by(candidates.c.cand_published_at.desc(), candidates.c[0].desc())
+        .limit(need)
+    )
+
+
+def _walk(session: Session, words: list[str], build: Build, walk_rows: int) -> Rows | None:
+    """The answer from the newest `walk_rows` rows that pass build's other filters, or None when
+    the answer may lie further back (fewer than a page there, and more rows than that)."""
+    plain = build([])
+    dialect = session.get_bind().dialect.name
+    need = plain._limit  # the page size the caller asked for (+1 for its cursor)
+    if need is None or need > walk_rows:
+        return None
+    # The window: the newest rows that pass the other filters, in order, with their text. The
+    # filter reads the text of those rows only; a join back to the table let PostgreSQL's
+    # planner match the word over the whole table first (a hash join fed by the trigram index).
+    window = (
+        plain.add_columns(
+            ArticleRow.published_at.label("walk_published_at"), ArticleRow.search_text.label("walk_text")
+        )
+        .limit(walk_rows)
+        .subquery()
+    )
+    stmt = (
+        select(window.c[0])
+        .where(*[_contains(w, dialect, window.c.walk_text) for w in words])
+        .order_by(window.c.walk_published_at.desc(), window.c[0].desc())
+        .limit(need)
+    )
+    if dialect == "postgresql":
+        try:
+            found = _pg_route(session, stmt, walk=True)
         except OperationalError as exc:
             if getattr(exc.orig, "sqlstate", None) != "57014":  # query_canceled: our time-out
                 raise
-    logger.debug("search %r: index route", query)
-    return _pg_route(session, build(_conditions(words, dialect, indexed=True)), walk=False)
+            return None
+    else:
+        found = list(session.execute(stmt).all())
+    if len(found) < need:
+        window_size = session.scalar(select(func.count()).select_from(window))
+        if (window_size or 0) >= walk_rows:
+            return None  # older rows may match: the index route decides
+    return found
 
 
 def _pg_route(session: Session, stmt: Select[*tuple[Any, ...]], *, walk: bool) -> Rows:
@@ -149,13 +251,13 @@ def _pg_route(session: Session, stmt: Select[*tuple[Any, ...]], *, walk: bool) -
     try:
         # Plans for these words, not a generic plan: psycopg prepares statements it sees often,
         # and a generic plan cannot tell a rare word from a frequent one (it scanned 100k rows).
+        # The index route follows a walk that found too little: make the planner use the GIN
+        # indexes (bitmap scans) and sort the few hits, not walk the date index again, nor scan
+        # the table computing every row's 2-grams (its choice when the grams are common ones).
         if walk:
-            settings = {"statement_timeout": str(int(FAST_SCAN_MS)), "enable_bitmapscan": "off"}
-            settings["enable_seqscan"] = "off"
+            settings = {"statement_timeout": str(int(FAST_SCAN_MS))}
         else:
-            # The ordered b-tree walk is what just proved slow: make the planner use the GIN
-            # indexes (bitmap scans) and sort the few hits.
-            settings = {"enable_indexscan": "off"}
+            settings = {"enable_indexscan": "off", "enable_seqscan": "off"}
         settings["plan_cache_mode"] = "force_custom_plan"
         calls = ", ".join(f"set_config(:name_{i}, :value_{i}, true)" for i in range(len(settings)))
         params = {}

@@ -18,10 +18,13 @@ from hypothesis import strategies as st
 
 from crawler.posts.sanitize import plain_text, sanitize
 from domain.article import Attachment, Image
+from domain.text import clean_text
 from scheduler.api.atom import ATOM, atom_feed
-from scheduler.api.safe import LINK_REL, safe_article
-from scheduler.api.safe import text as api_text
 from scheduler.app import create_app
+from scheduler.cli.articles import markdown_line
+from scheduler.output import article_rows
+from scheduler.safe import LINK_REL, safe_article
+from scheduler.safe import text as api_text
 from scheduler.settings import Settings
 from storage import Database, StoredArticle
 from tests.factories import make_article
@@ -79,7 +82,6 @@ hostile_url = st.one_of(
 
 MARKUP = re.compile(r"<[A-Za-z!/]")
 CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 DANGEROUS_TAGS = {"script", "iframe", "object", "embed", "style", "svg", "math", "form", "meta", "body"}
 
 
@@ -170,13 +172,20 @@ def assert_clean_atom(document: bytes) -> None:
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(title=hostile, body=hostile, text=hostile, url=hostile_url)
-def test_hostile_fields_come_out_clean_in_json_and_atom(title: str, body: str, text: str, url: str) -> None:
+def test_hostile_fields_come_out_clean_in_json_atom_and_the_cli(
+    title: str, body: str, text: str, url: str
+) -> None:
     item = stored(title, body, text, url)
-    data = safe_article(item)
+    data = safe_article(item)  # the API's and the CLI's article JSON
     assert_clean_json(data)
-    # The posts' own sanitizer, nothing else (less the control characters HTML cannot hold).
-    assert data["body_html"] == CONTROL_CHARS.sub("", sanitize(body, LINK_REL))
+    # The posts' sanitizer, then controls and bidirectional overrides gone (as from stored text).
+    assert data["body_html"] == clean_text(sanitize(body, LINK_REL))
     assert_clean_atom(atom_feed([item], self_url="https://news.example.org/feed.xml", title="t"))
+    # The CLI's tables and Markdown list (`briefing articles list|search`).
+    for cell in article_rows([item])[0]:
+        assert_plain(str(cell))
+    line = markdown_line(item)
+    assert_plain(line.replace("](", " "))  # the link's own brackets are the list's Markdown
 
 
 SPECIAL = "\x00\x01\x0b\x0c\r\n\t \x7f\x85\xa0\u2028\u202e\u2066\u200f\u061c\ufeff가a>\"'"

@@ -7,6 +7,7 @@ import json
 import multiprocessing
 import os
 import threading
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -30,6 +31,7 @@ from crawler.posts.export import (
 from crawler.posts.normalize import normalize
 from crawler.posts.profile import Profile
 from domain.article import KST, Article
+from tests.seed_profile import SEED_PROFILE
 
 NOW = datetime(2026, 5, 20, 12, 0, tzinfo=KST)
 
@@ -58,7 +60,7 @@ def item(
     return ExportItem(
         source=article.source,
         external_id=article.external_id,
-        post=normalize(article, profile or Profile()),
+        post=normalize(article, profile or SEED_PROFILE),
         license_type=license_type,
         embargo_until=embargo_until,
     )
@@ -290,8 +292,9 @@ def test_no_temporary_files_are_left(tmp_path: Path) -> None:
 
 def test_export_does_not_need_source_url(tmp_path: Path) -> None:
     """Files belong to article ids (the manifest), so a profile without source_url exports fine."""
-    a = item("1", title="같은 제목", profile=Profile(extra_keys=("date",)))
-    b = item("2", title="같은 제목", body="<p>다른 본문</p>", profile=Profile(extra_keys=("date",)))
+    dated = replace(SEED_PROFILE, extra_keys=("date",))
+    a = item("1", title="같은 제목", profile=dated)
+    b = item("2", title="같은 제목", body="<p>다른 본문</p>", profile=dated)
     assert export_posts([a, b], tmp_path, now=NOW).written == 2
     before = snapshot(tmp_path)
     assert export_posts([b, a], tmp_path, now=NOW).written == 0
@@ -346,7 +349,7 @@ def duplicate(external_id: str, source: str = "korea_kr", body: str = "<p>본문
     return ExportItem(
         source=source,
         external_id=external_id,
-        post=normalize(article, Profile()),
+        post=normalize(article, SEED_PROFILE),
         license_type=1,
         embargo_until=None,
     )

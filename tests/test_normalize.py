@@ -23,11 +23,11 @@ from crawler.posts.layout import blockify, tidy_layout
 from crawler.posts.licence import attribution
 from crawler.posts.normalize import normalize
 from crawler.posts.post import lead_image, publication_time, source_name
-from crawler.posts.profile import Profile
 from crawler.posts.sanitize import ALLOWED_TAGS, sanitize
 from crawler.posts.text import block_text, cut_excerpt, decode_entities, excerpt_source
 from crawler.posts.tree import parse_fragment, serialize
 from domain.article import KST, Article, Image
+from tests.seed_profile import SEED_PROFILE
 
 BASE = "https://www.korea.kr/news/policyNewsView.do?newsId=148900001"
 
@@ -382,13 +382,13 @@ def test_escape_liquid(block: str, expected: str) -> None:
 
 
 def test_hero_block_is_the_seed_line_and_escapes_profile_values() -> None:
-    assert hero_block(Profile()) == '<p><img src="/assets/img/news.png" alt="rentncar 속보" /></p>'
-    custom = Profile(hero_image_src='/a"b.png', hero_image_alt="<속보>")
+    assert hero_block(SEED_PROFILE) == '<p><img src="/assets/img/news.png" alt="rentncar 속보" /></p>'
+    custom = replace(SEED_PROFILE, hero_image_src='/a"b.png', hero_image_alt="<속보>")
     assert hero_block(custom) == '<p><img src="/a&quot;b.png" alt="&lt;속보&gt;" /></p>'
 
 
 def test_closing_blocks() -> None:
-    profile = Profile()
+    profile = SEED_PROFILE
     blocks = closing_blocks(article(contact="부서 <담당>(044-000-0000)"), profile)
     assert blocks == [
         '<p data-ke-size="size16">추가 문의: 부서 &lt;담당&gt;(044-000-0000)</p>',
@@ -400,7 +400,8 @@ def test_closing_blocks() -> None:
 
 
 def test_closing_blocks_without_contact_footer_or_web_url() -> None:
-    blocks = closing_blocks(article(contact="  ", url="javascript:alert(1)"), Profile(footer_html=""))
+    no_footer = replace(SEED_PROFILE, footer_html="")
+    blocks = closing_blocks(article(contact="  ", url="javascript:alert(1)"), no_footer)
     assert len(blocks) == 2
     assert blocks[1] == '<p data-ke-size="size16">출처: 대한민국 정책브리핑(www.korea.kr)</p>'
 
@@ -434,7 +435,7 @@ def test_publication_time(published: datetime, expected: datetime) -> None:
     ],
 )
 def test_lead_image(policy: str, images: tuple[Image, ...], expected: str) -> None:
-    assert lead_image(article(images=images), Profile(image_policy=policy)) == expected
+    assert lead_image(article(images=images), replace(SEED_PROFILE, image_policy=policy)) == expected
 
 
 @pytest.mark.parametrize(
@@ -494,7 +495,7 @@ ALLOWED_ATTRIBUTES = {
 
 @pytest.mark.parametrize("body", HOSTILE_BODIES)
 def test_hostile_bodies_never_reach_the_output(body: str) -> None:
-    post = normalize(article(body_html=body, subtitles=()), Profile())
+    post = normalize(article(body_html=body, subtitles=()), SEED_PROFILE)
     assert not FORBIDDEN.search(post.body)
     root = fragment_fromstring(f"<div>{post.body}</div>")
     for el in root.iterdescendants():
@@ -508,12 +509,12 @@ def test_hostile_bodies_never_reach_the_output(body: str) -> None:
 
 def test_hostile_body_text_does_not_leak_into_the_excerpt() -> None:
     body = "<script>alert(1)</script><style>p{}</style><p>본문이다.</p><iframe>frame</iframe>"
-    post = normalize(article(body_html=body, subtitles=()), Profile())
+    post = normalize(article(body_html=body, subtitles=()), SEED_PROFILE)
     assert post.excerpt == "본문이다."
 
 
 def test_liquid_in_the_body_is_escaped() -> None:
-    post = normalize(article(body_html="<p>{{ site.secret }} {% include x %}</p>"), Profile())
+    post = normalize(article(body_html="<p>{{ site.secret }} {% include x %}</p>"), SEED_PROFILE)
     assert "{{" not in post.body and "{%" not in post.body
     assert "&#123;{ site.secret }}" in post.body
 
@@ -525,14 +526,14 @@ def test_normalize_is_idempotent() -> None:
         tags=("태그",),
         contact="담당 부서",
     )
-    first, second = normalize(source, Profile()), normalize(source, Profile())
+    first, second = normalize(source, SEED_PROFILE), normalize(source, SEED_PROFILE)
     assert first == second
     assert first.text.encode() == second.text.encode()
 
 
 def test_a_changed_body_gives_a_new_hash() -> None:
-    before = normalize(article(body_html="<p>첫 판이다.</p>"), Profile())
-    after = normalize(article(body_html="<p>고친 판이다.</p>"), Profile())
+    before = normalize(article(body_html="<p>첫 판이다.</p>"), SEED_PROFILE)
+    after = normalize(article(body_html="<p>고친 판이다.</p>"), SEED_PROFILE)
     assert before.hash != after.hash
     assert before.filename == after.filename
 
@@ -540,7 +541,7 @@ def test_a_changed_body_gives_a_new_hash() -> None:
 def test_post_fields_agree_with_its_text() -> None:
     import hashlib
 
-    post = normalize(article(published_at=datetime(2026, 5, 12, 23, 30, tzinfo=UTC)), Profile())
+    post = normalize(article(published_at=datetime(2026, 5, 12, 23, 30, tzinfo=UTC)), SEED_PROFILE)
     assert post.text.endswith(post.body)
     assert post.body.endswith("</a>\n") and not post.body.endswith("\n\n")
     assert post.hash == hashlib.sha256(post.text.encode("utf-8")).hexdigest()
@@ -571,7 +572,7 @@ def test_drop_implicit_tbody(block: str, expected: str | None) -> None:
 
 def test_seed_style_table_renders_without_tbody() -> None:
     body = "<table><tr><th>구분</th><th>대기업</th></tr><tr><td><b>비중</b></td><td>21%</td></tr></table>"
-    post = normalize(article(body_html=body), Profile())
+    post = normalize(article(body_html=body), SEED_PROFILE)
     assert (
         "<table>\n    <tr>\n        <th>구분</th>\n        <th>대기업</th>\n    </tr>\n"
         "    <tr>\n        <td><b>비중</b></td>\n        <td>21%</td>\n    </tr>\n</table>"
@@ -591,12 +592,12 @@ def test_the_body_is_parsed_once_per_article(monkeypatch: pytest.MonkeyPatch) ->
 
     monkeypatch.setattr(tree, "fragment_fromstring", counting)
     body = "<div><p>a</p><p><img src='/i.jpg' alt='c'></p><p>c</p><table><tr><td>1</td></tr></table></div>"
-    normalize(article(body_html=body, subtitles=()), Profile())
+    normalize(article(body_html=body, subtitles=()), SEED_PROFILE)
     assert len(calls) == 1
 
 
 def test_an_odd_tag_name_does_not_break_the_steps() -> None:
     """`<script<` parses as a tag named `script<`, which lxml refuses to set again (hypothesis found it)."""
-    post = normalize(article(body_html="<p>a</p><script<>x<h1>t</h1>", subtitles=()), Profile())
+    post = normalize(article(body_html="<p>a</p><script<>x<h1>t</h1>", subtitles=()), SEED_PROFILE)
     assert "<script" not in post.text
     assert '<h2 data-ke-size="size26">t</h2>' in post.body

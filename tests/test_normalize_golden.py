@@ -11,6 +11,7 @@ import yaml
 from crawler.posts.normalize import normalize
 from crawler.posts.profile import Profile
 from domain.article import article_from_dict
+from tests.seed_profile import SEED_PROFILE
 
 GOLDEN = Path(__file__).parent / "golden"
 REGENERATE = "python scripts/regenerate_golden.py"
@@ -36,7 +37,7 @@ def test_golden_posts_cover_every_kogl_type_and_the_text_only_licence() -> None:
 def test_golden_post(name: str) -> None:
     data = json.loads((GOLDEN / f"{name}.json").read_text(encoding="utf-8"))
     expected = (GOLDEN / f"{name}.md").read_bytes()
-    actual = normalize(article_from_dict(data), Profile()).text.encode("utf-8")
+    actual = normalize(article_from_dict(data), SEED_PROFILE).text.encode("utf-8")
     assert actual == expected, (
         f"tests/golden/{name}.md differs from the normalizer's output. If the change is intended, "
         f"run `{REGENERATE} {name}` and review the diff before committing it."
@@ -46,8 +47,24 @@ def test_golden_post(name: str) -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_golden_post_front_matter_parses_back(name: str) -> None:
     data = json.loads((GOLDEN / f"{name}.json").read_text(encoding="utf-8"))
-    post = normalize(article_from_dict(data), Profile())
+    post = normalize(article_from_dict(data), SEED_PROFILE)
     lines = post.text.split("\n")
     front = "\n".join(lines[1 : lines.index("---", 1)])
     assert yaml.safe_load(front) == post.front_matter
-    assert 0 < len(post.excerpt) <= Profile().excerpt_limit
+    assert 0 < len(post.excerpt) <= SEED_PROFILE.excerpt_limit
+
+
+NEUTRAL = GOLDEN / "default"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_golden_post_of_the_neutral_default(name: str) -> None:
+    data = json.loads((GOLDEN / f"{name}.json").read_text(encoding="utf-8"))
+    expected = (NEUTRAL / f"{name}.md").read_bytes()
+    actual = normalize(article_from_dict(data), Profile()).text
+    assert actual.encode("utf-8") == expected, (
+        f"tests/golden/default/{name}.md differs from the normalizer's output. If the change is "
+        f"intended, run `{REGENERATE} {name}` and review the diff before committing it."
+    )
+    for brand in ("rentn", "qoogle", "/assets/img/news.png", "/assets/img/newspaper.png", "dofollow"):
+        assert brand not in actual

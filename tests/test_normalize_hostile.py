@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -23,6 +24,7 @@ from crawler.posts.normalize import normalize
 from crawler.posts.profile import Profile
 from crawler.posts.sanitize import _DROPPED, is_unprintable, plain_text
 from domain.article import KST, Article, Image
+from tests.seed_profile import SEED_PROFILE
 
 HOSTILE = [
     "<script>alert(1)</script>", "<SCRIPT SRC=//evil.example/x.js></SCRIPT>", "<script", "</script>",
@@ -98,7 +100,7 @@ def hostile_article(title: str, subtitle: str, body: str, text_only: bool, licen
     )
 
 
-LEAD = Profile(image_policy="lead")
+LEAD = replace(SEED_PROFILE, image_policy="lead")
 
 
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -108,7 +110,7 @@ LEAD = Profile(image_policy="lead")
     body=HOSTILE_TEXT,
     text_only=st.booleans(),
     licence=st.integers(1, 4),
-    profile=st.sampled_from([Profile(), LEAD]),
+    profile=st.sampled_from([SEED_PROFILE, LEAD]),
 )
 def test_hostile_articles_give_safe_posts_and_files(
     title: str, subtitle: str, body: str, text_only: bool, licence: int, profile: Profile
@@ -145,7 +147,7 @@ def test_hostile_articles_give_safe_posts_and_files(
     ],
 )
 def test_a_title_is_plain_text_in_the_front_matter(title: str, expected: str) -> None:
-    post = normalize(hostile_article(title, "부제", "<p>본문</p>", False, 1), Profile())
+    post = normalize(hostile_article(title, "부제", "<p>본문</p>", False, 1), SEED_PROFILE)
     assert post.front_matter["title"] == expected
     assert post.text.split("\n")[1].startswith("title: ")
 
@@ -154,7 +156,7 @@ def test_every_front_matter_string_is_plain_text() -> None:
     article = hostile_article(
         "제목", "<b>부제</b>&lt;script&gt;x&lt;/script&gt;", "<p>본문</p>", False, 1
     ).with_changes(ministry="<i>부처</i>", tags=("<a href='javascript:x'>태그</a>",), section="<s>x</s>")
-    post = normalize(article, Profile(categories={"<s>x</s>": "<em>분류</em>"}))
+    post = normalize(article, replace(SEED_PROFILE, categories={"<s>x</s>": "<em>분류</em>"}))
     assert post.front_matter["excerpt"] == "부제\n"
     assert post.front_matter["ministry"] == "부처"
     assert post.front_matter["tags"] == ["태그"]

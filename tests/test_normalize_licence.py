@@ -10,8 +10,8 @@ import pytest
 
 from crawler.posts.licence import KOGL_CONDITIONS, attribution
 from crawler.posts.normalize import normalize
-from crawler.posts.profile import Profile
 from domain.article import KST, Article, Image
+from tests.seed_profile import SEED_PROFILE
 
 SEED_LINE = (
     "정책브리핑의 정책뉴스자료는 「공공누리 제1유형:출처표시」의 조건에 따라 자유롭게 이용이 가능하며, "
@@ -81,7 +81,7 @@ def test_each_section_has_its_own_words(section: str, material: str) -> None:
 
 
 def test_the_licence_line_in_the_post_follows_the_article() -> None:
-    post = normalize(article(license_type=4, section="press"), Profile())
+    post = normalize(article(license_type=4, section="press"), SEED_PROFILE)
     assert "제4유형:출처표시+상업적 이용금지+변경금지" in post.body
     assert "정책브리핑의 보도자료는" in post.body
     assert "제1유형" not in post.body
@@ -106,7 +106,7 @@ def test_a_text_only_licence_says_so() -> None:
 
 @pytest.mark.parametrize("policy", ["default", "lead"])
 def test_a_text_only_licence_never_embeds_or_hotlinks_images(policy: str) -> None:
-    post = normalize(article(license_text_only=True), Profile(image_policy=policy))
+    post = normalize(article(license_text_only=True), replace(SEED_PROFILE, image_policy=policy))
     images = re.findall(r"<img [^>]*>", post.body)
     assert images == ['<img src="/assets/img/news.png" alt="rentncar 속보" />']  # the blog's own hero only
     assert "korea.kr" not in str(post.front_matter["image"])
@@ -115,6 +115,6 @@ def test_a_text_only_licence_never_embeds_or_hotlinks_images(policy: str) -> Non
 
 
 def test_a_licence_covering_photos_keeps_them() -> None:
-    post = normalize(article(license_text_only=False), Profile(image_policy="lead"))
+    post = normalize(article(license_text_only=False), replace(SEED_PROFILE, image_policy="lead"))
     assert f'<img src="{IMG}" alt="행사 사진">' in post.body
     assert post.front_matter["image"] == IMG

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crawler.posts.normalize import normalize
-from crawler.posts.profile import Profile
 from domain.article import KST, Article
+from tests.seed_profile import SEED_PROFILE
 
 HERO = '<p><img src="/assets/img/news.png" alt="rentncar 속보" /></p>'
 YAML_SYNTAX = [
@@ -58,7 +58,7 @@ def test_front_matter_round_trips(title: str, subtitle: str) -> None:
         tags=(subtitle, title),
         ministry=title,
     )
-    post = normalize(article, Profile())
+    post = normalize(article, SEED_PROFILE)
 
     assert post.text.startswith("---\n")
     lines = post.text.split("\n")
@@ -71,10 +71,10 @@ def test_front_matter_round_trips(title: str, subtitle: str) -> None:
     assert frontmatter.loads(post.text).metadata == loaded
 
     summary = expected_text(subtitle)  # TEXT is too short to be cut to the excerpt limit
-    assert len(summary) <= Profile().excerpt_limit
+    assert len(summary) <= SEED_PROFILE.excerpt_limit
     assert loaded["title"] == expected_text(title)
     assert loaded["excerpt"] == folded(summary)
-    assert loaded["feature_text"] == folded("\n".join(filter(None, [Profile().heading, summary])))
+    assert loaded["feature_text"] == folded("\n".join(filter(None, [SEED_PROFILE.heading, summary])))
     assert loaded["categories"] == ["News"]
     assert loaded["image"] == "/assets/img/newspaper.png"
     assert loaded.get("ministry") == (expected_text(title) or None)

@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from crawler.posts.normalize import normalize
-from crawler.posts.profile import Profile
 from domain.article import KST, Article
+from tests.seed_profile import SEED_PROFILE
 
 SEED_COPY = Path(__file__).parent / "golden" / "seed-post.md"
 SHARED_SEED = Path(__file__).resolve().parents[2] / "shared" / "examples" / "seed-post.md"
@@ -105,14 +105,14 @@ def test_the_copy_is_the_shared_seed() -> None:
 
 
 def test_front_matter_values_equal_the_seed(seed: PostFile) -> None:
-    post = normalize(seed_article(seed), Profile())
+    post = normalize(seed_article(seed), SEED_PROFILE)
     loaded = read_post(post.text).front_matter
     assert {key: loaded[key] for key in SEED_KEYS} == {key: seed.front_matter[key] for key in SEED_KEYS}
     assert list(loaded)[: len(SEED_KEYS)] == list(SEED_KEYS)
 
 
 def test_front_matter_text_uses_the_seed_styles(seed: PostFile) -> None:
-    post = normalize(seed_article(seed), Profile())
+    post = normalize(seed_article(seed), SEED_PROFILE)
     ours = read_post(post.text).lines
     # The seed's lines up to `image: '…'`; the extra keys (date, source_url …) follow ours.
     assert ours[: len(seed.lines) - 1] == seed.lines[:-1]
@@ -120,12 +120,12 @@ def test_front_matter_text_uses_the_seed_styles(seed: PostFile) -> None:
 
 
 def test_front_matter_is_the_seed_byte_for_byte_without_extra_keys(seed: PostFile) -> None:
-    post = normalize(seed_article(seed), Profile(extra_keys=()))
+    post = normalize(seed_article(seed), replace(SEED_PROFILE, extra_keys=()))
     assert post.text.startswith("\n".join(seed.lines) + "\n\n")
 
 
 def test_body_blocks_carry_the_seed_tags_and_sizes_in_order(seed: PostFile) -> None:
-    post = normalize(seed_article(seed), Profile())
+    post = normalize(seed_article(seed), SEED_PROFILE)
     ours = read_post(post.text).blocks
     # The seed names its source but lacks the link to it; ours adds that one block after the attribution.
     source_line = ours.pop(-2)
@@ -134,7 +134,7 @@ def test_body_blocks_carry_the_seed_tags_and_sizes_in_order(seed: PostFile) -> N
 
 
 def test_hero_attribution_and_footer_lines_equal_the_seed(seed: PostFile) -> None:
-    post = normalize(seed_article(seed), Profile())
+    post = normalize(seed_article(seed), SEED_PROFILE)
     ours = read_post(post.text).blocks
     hero, attribution, footer = seed.blocks[0], seed.blocks[-2], seed.blocks[-1]
     assert hero.startswith("<p><img ") and attribution.startswith("<p") and footer.startswith("유용한")
@@ -145,7 +145,7 @@ def test_hero_attribution_and_footer_lines_equal_the_seed(seed: PostFile) -> Non
 
 
 def test_body_text_survives(seed: PostFile) -> None:
-    post = normalize(seed_article(seed), Profile())
+    post = normalize(seed_article(seed), SEED_PROFILE)
     for block in seed.blocks[1:-2]:
         assert visible_text(block) in visible_text(post.body)
 
@@ -155,6 +155,6 @@ def visible_text(html: str) -> str:
 
 
 def test_custom_profile_still_renders_the_seed_article(seed: PostFile) -> None:
-    profile = replace(Profile(), heading="## 다른 블로그", footer_html="")
+    profile = replace(SEED_PROFILE, heading="## 다른 블로그", footer_html="")
     post = normalize(seed_article(seed), profile)
     assert "## 다른 블로그" in post.text and "qoogle" not in post.text

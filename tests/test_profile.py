@@ -1,4 +1,4 @@
-"""Site profiles: the shipped default equals the seed's choices; TOML files are checked strictly."""
+"""Site profiles: the default is neutral, profiles/seed.toml the seed's; TOML files are checked strictly."""
 
 from __future__ import annotations
 
@@ -59,10 +59,29 @@ def test_no_path_gives_the_defaults() -> None:
     assert load_profile(None) == Profile()
 
 
-def test_the_defaults_are_the_seed_choices() -> None:
+SEED_BRANDING = ("rentn", "qoogle", "/assets/img/news.png", "/assets/img/newspaper.png", "dofollow")
+
+
+def test_the_defaults_are_neutral() -> None:
     profile = Profile()
+    assert (profile.heading, profile.default_image, profile.hero_image_src) == ("", "", "")
+    assert (profile.hero_image_alt, profile.footer_html) == ("", "")
+    post = normalize(article(), profile)
+    for brand in SEED_BRANDING:
+        assert brand not in post.text
+    assert "image" not in front_matter(post.text)
+    assert "<img" not in post.body.split("\n\n")[0]
+    # the plain KOGL attribution and the source link stay
+    assert "「공공누리 제1유형:출처표시」" in post.body
+    assert 'href="https://www.korea.kr/news/policyNewsView.do?newsId=148900001"' in post.body
+
+
+def test_seed_toml_keeps_the_seed_choices() -> None:
+    profile = load_profile(DEFAULT_TOML.parent / "seed.toml")
     assert profile.heading == "## rentn 실시간 뉴스 속보입니다."
     assert profile.default_image == "/assets/img/newspaper.png"
+    assert (profile.hero_image_src, profile.hero_image_alt) == ("/assets/img/news.png", "rentncar 속보")
+    assert "qoogle.tistory.com" in profile.footer_html
     assert profile.category_for("anything") == "News"
     assert profile.excerpt_limit == 300
     assert profile.link_rel == "nofollow noopener"

@@ -67,12 +67,14 @@ def escape_liquid(block: str) -> str:
     return _LIQUID_OPENING.sub("&#123;", block)
 
 
-def hero_block(profile: Profile) -> str:
-    """The profile's hero image, written in the seed's own style (`<img … />`).
+def hero_block(profile: Profile) -> str | None:
+    """The profile's hero image, written in the seed's own style (`<img … />`); None without one.
 
     Body images are written the way the sanitizer serializes them, as HTML5 void elements
     (`<img src="…" alt="…">`); only this line keeps the seed's byte-exact `/>`.
     """
+    if not profile.hero_image_src:
+        return None
     src = htmlcodec.escape(profile.hero_image_src)
     alt = htmlcodec.escape(profile.hero_image_alt)
     return f'<p><img src="{src}" alt="{alt}" /></p>'

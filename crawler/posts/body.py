@@ -15,9 +15,9 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from crawler.posts.layout import blockify, tidy_layout
-from crawler.posts.sanitize import TISTORY_SIZES, clean_text, plain_text, web_url
+from crawler.posts.sanitize import TISTORY_SIZES, clean_text, names, plain_text, web_url
 from crawler.posts.text import block_text
-from crawler.posts.tree import drop, elements, names, new_element
+from crawler.posts.tree import drop, elements, new_element
 from domain.article import Image
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date as Date
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +15,6 @@ from crawler.posts.sanitize import plain_text
 # Front matter keys in output order: the seed's five, then the optional extras.
 SEED_KEYS: tuple[str, ...] = ("title", "categories", "excerpt", "feature_text", "image")
 EXTRA_KEYS: tuple[str, ...] = ("date", "source_url", "source", "ministry", "tags", "license")
-KEY_ORDER: tuple[str, ...] = SEED_KEYS + EXTRA_KEYS
 
 _FOLDED_KEYS = frozenset({"excerpt", "feature_text"})
 _QUOTED_KEYS = frozenset({"image"})
@@ -51,7 +51,7 @@ def build_front_matter(
     excerpt: str,
     heading: str,
     image: str,
-    date: datetime | None = None,
+    date: datetime | Date | None = None,
     source_url: str | None = None,
     source: str | None = None,
     ministry: str | None = None,
@@ -71,10 +71,13 @@ def build_front_matter(
         "categories": _plain_list(categories),
         "excerpt": folded_value(summary),
         "feature_text": folded_value(feature),
-        "image": plain_text(image),
     }
+    if image:  # a neutral profile has no image of its own: the key is left out
+        values["image"] = plain_text(image)
     extras: dict[str, object] = {
-        "date": date.replace(microsecond=0) if date is not None else None,
+        # a date without a time is written as one (`2026-05-12`): Jekyll files it on that day
+        # under any site time zone
+        "date": date.replace(microsecond=0) if isinstance(date, datetime) else date,
         "source_url": plain_text(source_url or ""),
         "source": plain_text(source or ""),
         "ministry": plain_text(ministry or ""),

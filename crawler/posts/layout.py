@@ -8,7 +8,8 @@ from collections.abc import Callable, Iterable
 from lxml import etree
 from lxml.html import HtmlElement
 
-from crawler.posts.tree import elements, names, new_element
+from crawler.posts.sanitize import names
+from crawler.posts.tree import elements, new_element
 
 # Blocks the output keeps as they are; everything else at the top level is unwrapped or wrapped.
 _BLOCKS = frozenset({"p", "h2", "h3", "h4", "ul", "ol", "table", "blockquote", "figure"})

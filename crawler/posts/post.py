@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from crawler.posts.frontmatter import build_front_matter
 from crawler.posts.profile import Profile
@@ -20,7 +21,7 @@ class Post:
     body: str  # the HTML blocks, separated by one blank line, ending with one "\n"
     text: str
     slug: str
-    date: date  # publication date in Asia/Seoul
+    date: date  # publication date in the profile's time zone (the article's own date if date-only)
     filename: str  # YYYY-MM-DD-<slug>.md
     hash: str  # sha256 of text (UTF-8), hex
 
@@ -29,11 +30,24 @@ class Post:
         return str(self.front_matter["excerpt"]).strip()
 
 
-def publication_time(published_at: datetime) -> datetime:
-    """The publication time in Asia/Seoul; a naive time is taken to be Seoul time already."""
+def publication_time(published_at: datetime, zone: ZoneInfo = KST) -> datetime:
+    """The publication time in `zone`; a naive time is taken to be Seoul time."""
     if published_at.tzinfo is None:
-        return published_at.replace(tzinfo=KST)
-    return published_at.astimezone(KST)
+        published_at = published_at.replace(tzinfo=KST)
+    return published_at.astimezone(zone)
+
+
+def post_date(published_at: datetime, zone: ZoneInfo = KST) -> datetime | date:
+    """What the post is dated: the time in the blog's zone, or only the day for a date-only article.
+
+    Parsers stamp an article that states only its day at midnight of the source's zone (korea.kr
+    pages: 00:00 +09:00). Written as a time, Jekyll would move it to the previous day on any site
+    west of Seoul; written as a date (`date: 2026-05-12`), Jekyll files it on that day everywhere.
+    """
+    local = published_at if published_at.tzinfo is not None else published_at.replace(tzinfo=KST)
+    if local.timetz().replace(tzinfo=None) == time(0, 0):
+        return local.date()
+    return publication_time(published_at, zone)
 
 
 def lead_image(article: Article, profile: Profile) -> str:
@@ -56,7 +70,7 @@ def source_name(url: str, fallback: str) -> str:
 
 
 def front_matter(
-    article: Article, profile: Profile, *, title: str, excerpt: str, published: datetime
+    article: Article, profile: Profile, *, title: str, excerpt: str, published: datetime | date
 ) -> dict[str, object]:
     """The front matter values of the post, the extra keys as the profile wants them."""
     wanted = set(profile.extra_keys)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crawler.posts.frontmatter import EXTRA_KEYS
 
@@ -17,22 +18,22 @@ _RETIRED = {
     "(crawler/posts/licence.py); delete the line",
 }
 
-_SEED_FOOTER = (
-    "유용한 생활 정보가 필요하시다면, "
-    '<a href="https://qoogle.tistory.com" rel="dofollow">qoogle.tistory.com</a>'
-)
+# Tables a profile file may hold besides the post keys: read by the service, not by the normalizer
+# (scheduler/publish.py reads [publish]; scheduler/notify.py reads [notify]).
+SERVICE_TABLES: tuple[str, ...] = ("publish", "notify")
 
 
 @dataclass(frozen=True)
 class Profile:
-    """What one blog wants; the defaults reproduce the seed post (post-format.md §4)."""
+    """What one blog wants. The defaults are neutral: no blog's name, links or images
+    (post-format.md §4); profiles/seed.toml reproduces the seed post."""
 
-    heading: str = "## rentn 실시간 뉴스 속보입니다."
-    default_image: str = "/assets/img/newspaper.png"
+    heading: str = ""  # the first line of `feature_text`; "" for none
+    default_image: str = ""  # the `image` front matter key; "" leaves the key out
     # "default": always `default_image`; "lead": the article's first image when it has one.
     image_policy: str = "default"
-    hero_image_src: str = "/assets/img/news.png"
-    hero_image_alt: str = "rentncar 속보"
+    hero_image_src: str = ""  # the first body block; "" for none
+    hero_image_alt: str = ""
     # article section -> category; left out of the hash so that a profile stays hashable
     categories: Mapping[str, str] = field(default_factory=dict, hash=False)
     default_category: str = "News"
@@ -42,7 +43,14 @@ class Profile:
     contact_label: str = "추가 문의"
     source_label: str = "출처"
     source_link_text: str = "대한민국 정책브리핑(www.korea.kr)"
-    footer_html: str = _SEED_FOOTER  # HTML, written verbatim as the last line; "" for none
+    footer_html: str = ""  # HTML, written verbatim as the last line; "" for none
+    # The blog's time zone (its Jekyll `timezone:`): file name dates and timed `date:` values are
+    # in it, so Jekyll files each post under the day its name says.
+    timezone: str = "Asia/Seoul"
+    # Download the images the licence lets us use into the blog (crawler/posts/images.py) and
+    # link the copies; `assets_dir` is relative to the site folder.
+    local_images: bool = False
+    assets_dir: str = "assets/img/briefing"
 
     def __post_init__(self) -> None:
         problem = _invalid_value(self)
@@ -73,6 +81,8 @@ def profile_from_dict(data: Mapping[str, Any], *, origin: str = "<profile>") -> 
     known = {f.name: f for f in fields(Profile)}
     values: dict[str, Any] = {}
     for key, value in data.items():
+        if key in SERVICE_TABLES and isinstance(value, dict):
+            continue
         if key in _RETIRED:
             raise ProfileError(f"{origin}: {key!r} is no longer a profile key: {_RETIRED[key]}")
         if key not in known:
@@ -94,6 +104,10 @@ def _checked(key: str, value: Any, origin: str) -> Any:
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
             return tuple(value)
         raise ProfileError(f"{origin}: {key!r} must be a list of strings")
+    if key == "local_images":
+        if isinstance(value, bool):
+            return value
+        raise ProfileError(f"{origin}: {key!r} must be true or false, not {type(value).__name__}")
     if key == "excerpt_limit":
         # bool is an int subclass; `excerpt_limit = true` is a mistake, not 1.
         if isinstance(value, int) and not isinstance(value, bool):
@@ -112,4 +126,15 @@ def _invalid_value(profile: Profile) -> str | None:
         return f"extra_keys has unknown key(s) {', '.join(unknown)}; known: {', '.join(EXTRA_KEYS)}"
     if profile.excerpt_limit < 1:
         return f"excerpt_limit must be at least 1, not {profile.excerpt_limit}"
+    try:
+        ZoneInfo(profile.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"timezone {profile.timezone!r} is not a time zone name (e.g. Asia/Seoul, Europe/London)"
+    parts = PurePosixPath(profile.assets_dir).parts
+    if not parts or profile.assets_dir.startswith("/") or ".." in parts or parts[0].startswith(("_", ".")):
+        return f"assets_dir must be a folder inside the site (assets/img/news), not {profile.assets_dir!r}"
     return None
+
+
+def zone_of(profile: Profile) -> ZoneInfo:
+    return ZoneInfo(profile.timezone)

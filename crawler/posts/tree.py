@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import html as htmlcodec
-import re
 
 from lxml import etree
 from lxml.html import HtmlElement, fragment_fromstring, html_parser
 
-# lxml refuses these in str input; they carry nothing anyway. Bidirectional overrides, isolates and
-# marks go too: they can make text read differently from what it holds.
-_XML_UNSAFE = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]"
-)
-_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>", re.IGNORECASE)
-
-
-def names(words: str) -> frozenset[str]:
-    return frozenset(words.split())
+from domain.text import XML_DECLARATION, clean_text
 
 
 def parse_fragment(html: str) -> HtmlElement:
     """The fragment inside a wrapper `<div>`, whatever the input: the only parse of a body."""
-    text = _XML_DECLARATION.sub("", _XML_UNSAFE.sub("", html))
+    # lxml refuses control characters in str input (clean_text drops them, and bidi controls too).
+    text = XML_DECLARATION.sub("", clean_text(html))
     if not text.strip():
         return new_element("div")
     root: HtmlElement = fragment_fromstring(text, create_parent="div")

@@ -31,7 +31,6 @@ ENDPOINTS = {
     "policy": "policyNewsService2/policyNewsList2",
     "press": "pressReleaseService/pressReleaseList",
 }
-LEGACY_ENDPOINTS = {"policy": "policyNewsService/policyNewsList"}  # older, still answered (spec §4)
 MAX_WINDOW_DAYS = 3  # inclusive days per request; whether the API counts 3 or 4 is a GUESS: ask less
 DEFAULT_ROWS = 100  # items per page (bodies run to ~100k chars: keep responses a few MB at most)
 

@@ -16,6 +16,8 @@ import lxml.html
 from lxml import etree
 from lxml.cssselect import CSSSelector
 
+from domain.text import XML_DECLARATION
+
 Element = Any  # lxml.html.HtmlElement; lxml ships no type stubs here
 
 # Elements whose edges separate words even when the markup has no whitespace between them.
@@ -30,7 +32,6 @@ MAX_CAPTION = 200  # longer text beside a photo is a paragraph, not its caption
 _INVISIBLE_TAGS = frozenset({"script", "style", "noscript", "template"})
 _SPACE = re.compile(r"[\s\u00a0\u200b\u3000\ufeff]+")
 _DATE = re.compile(r"(\d{4})[.-](\d{1,2})[.-](\d{1,2})")
-_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 
 
 def collapse(text: str) -> str:
@@ -268,7 +269,7 @@ class Document:
     def parse(cls, html: str, url: str) -> Document:
         # lxml refuses str input that still declares an encoding, and raises on empty input.
         try:
-            root = lxml.html.document_fromstring(_XML_DECLARATION.sub("", html))
+            root = lxml.html.document_fromstring(XML_DECLARATION.sub("", html))
         except etree.ParserError:
             root = lxml.html.Element("html")
         return cls(url=url, root=root, meta=_meta_tags(root), json_ld=parse_json_ld(root))

@@ -27,6 +27,7 @@ from crawler.drift import count_list, stats_of
 from crawler.items import FailedPage, ItemNote, ParsedArticle, SourceCheck
 from crawler.sites.feed import FeedEntry, entry_article, extract_body, page_text, parse_feed, summary_article
 from crawler.spiders.failures import failure_kind
+from crawler.spiders.responses import header
 from domain.text import decoding_damage
 
 logger = logging.getLogger(__name__)
@@ -96,15 +97,19 @@ class FeedSpider(scrapy.Spider):
             response.body,
             url=response.url,
             fetched_at=datetime.now(UTC),
-            content_type=_header(response, "Content-Type"),
+            content_type=header(response, "Content-Type"),
         )
         if not feed.is_feed:
             yield self._check("error", feed.problem)
             yield FailedPage(response.url, "not_a_feed", feed.problem or "not a feed", stage="list")
             return
         progress.list_page_ok(response.url)
+<<<<<<< HEAD
         count_list(stats_of(self), items=len(feed.entries), says_empty=True)  # an empty feed says so
         validators = {"etag": _header(response, "ETag"), "last_modified": _header(response, "Last-Modified")}
+=======
+        validators = {"etag": header(response, "ETag"), "last_modified": header(response, "Last-Modified")}
+>>>>>>> main
         yield self._check("ok", **validators)
         teasers = [e.external_id for e in feed.entries if not e.full]
         done = await asyncio.to_thread(self._extracted, teasers) if teasers and self.state else set()
@@ -123,7 +128,7 @@ class FeedSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             yield from self._keep_feed_text(entry, "not_html", "the entry's link is not a web page")
             return
-        text = page_text(response.body, _header(response, "Content-Type"))
+        text = page_text(response.body, header(response, "Content-Type"))
         body = extract_body(text, url=response.url, title=entry.title)
         if not body:
             yield from self._keep_feed_text(entry, "no_body", "no article text found on the entry's page")
@@ -173,6 +178,3 @@ class FeedSpider(scrapy.Spider):
         return self.state.ids_with_body(self.source, external_ids, "extracted")
 
 
-def _header(response: Response, name: str) -> str | None:
-    value = response.headers.get(name)
-    return value.decode("latin-1") if value else None

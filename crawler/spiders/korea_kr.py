@@ -43,6 +43,7 @@ from crawler.sites.korea_kr_press import (
 )
 from crawler.sites.korea_kr_urls import is_viewer_url, site_url
 from crawler.spiders.failures import failure_kind
+from crawler.spiders.responses import header
 from domain.article import Article
 
 logger = logging.getLogger(__name__)
@@ -95,9 +96,6 @@ def body_steps(article: Article) -> tuple[BodyStep, ...]:
     return tuple(steps)
 
 
-def _header(response: Response, name: str) -> str | None:
-    value = response.headers.get(name)
-    return value.decode("latin-1").strip() or None if value else None
 
 
 class KoreaKrSpider(scrapy.Spider):
@@ -250,7 +248,7 @@ class KoreaKrSpider(scrapy.Spider):
         if response.status == 304:
             yield NotModified(korea_kr.SOURCE, canonical.rsplit("=", 1)[1], canonical)
             return
-        etag, last_modified = _header(response, "ETag"), _header(response, "Last-Modified")
+        etag, last_modified = header(response, "ETag"), header(response, "Last-Modified")
         try:
             article = korea_kr.parse_article(response.text, canonical, section=self.section)
         except CrawlError as exc:

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Response, status
 
 from scheduler.api.deps import ArticleId, DbDep, FilterDep, checked_cursor
-from scheduler.api.safe import safe_article
 from scheduler.api.schemas import ArticleOut, ArticlesOut, ErrorOut
+from scheduler.safe import safe_article
 from storage import get_article, list_articles
 
 router = APIRouter(tags=["articles"])

@@ -1,7 +1,7 @@
 """GET /feed.xml: the latest articles as an Atom 1.0 feed (RFC 4287), written with xml.etree.
 
 The feed's id and self link start with the configured public URL (BRIEFING_PUBLIC_URL), never with
-the request's Host header, which any client can set. Every string goes through `scheduler.api.safe`:
+the request's Host header, which any client can set. Every string goes through `scheduler.safe`:
 titles and names as plain text, the content as the posts' sanitized HTML, links as http(s) URLs only.
 """
 
@@ -17,7 +17,7 @@ from xml.etree import ElementTree as ET
 from fastapi import APIRouter, Query, Request, Response
 
 from scheduler.api.deps import FilterDep, PartsDep
-from scheduler.api.safe import plain_text_lines, safe_html, safe_text, safe_url
+from scheduler.safe import plain_text_lines, safe_html, safe_text, safe_url
 from storage import StoredArticle, list_articles
 
 ATOM = "http://www.w3.org/2005/Atom"

@@ -7,7 +7,18 @@ registers every command on `app`.
 
 from __future__ import annotations
 
-from scheduler.cli import articles, check, crawl, db, posts, reparse, run, runs, sources  # noqa: F401
+from scheduler.cli import (  # noqa: F401  (they register)
+    articles,
+    blog,
+    check,
+    crawl,
+    db,
+    posts,
+    reparse,
+    run,
+    runs,
+    sources,
+)
 from scheduler.cli.core import ExitCode, app
 
 __all__ = ["ExitCode", "app", "main"]

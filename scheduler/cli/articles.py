@@ -20,6 +20,8 @@ from scheduler.cli.core import (
     load_settings,
     parse_days,
 )
+from scheduler.safe import safe_article, safe_url
+from scheduler.safe import text as plain
 from storage import ArticleFilter, StoredArticle, get_article, list_articles
 
 
@@ -46,7 +48,7 @@ def articles_list(
     with database(load_settings()) as db, db.session(read_only=True) as session:
         page = list_articles(session=session, limit=limit)
     if format is Format.json:
-        output.print_json([item.to_json() for item in page.items])
+        output.print_json([safe_article(item) for item in page.items])
     else:
         output.print_table(output.ARTICLE_COLUMNS, output.article_rows(page.items))
 
@@ -67,7 +69,7 @@ def articles_show(
     if format is ShowFormat.md:
         sys.stdout.write(stored.post_text or "")
     else:
-        output.print_json(stored.to_json())
+        output.print_json(safe_article(stored))
 
 
 @articles_app.command("search")
@@ -93,7 +95,7 @@ def articles_search(
     with database(load_settings()) as db, db.session(read_only=True) as session:
         page = list_articles(session=session, where=where, limit=limit)
     if format is SearchFormat.json:
-        output.print_json([item.to_json() for item in page.items])
+        output.print_json([safe_article(item) for item in page.items])
     elif format is SearchFormat.md:
         sys.stdout.write("".join(markdown_line(item) + "\n" for item in page.items))
     else:
@@ -103,6 +105,6 @@ def articles_search(
 def markdown_line(stored: StoredArticle) -> str:
     """`- 2026-11-20 09:00 KST [title](url) — ministry` with Markdown link text escaped."""
     a = stored.article
-    title = a.title.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
-    who = f" — {a.ministry}" if a.ministry else ""
-    return f"- {a.published_at.astimezone(KST):%Y-%m-%d %H:%M} KST [{title}]({a.url}){who}"
+    title = plain(a.title).replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+    who = f" — {plain(a.ministry)}" if a.ministry else ""
+    return f"- {a.published_at.astimezone(KST):%Y-%m-%d %H:%M} KST [{title}]({safe_url(a.url)}){who}"

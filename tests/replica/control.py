@@ -63,6 +63,14 @@ def redesign(state: ReplicaState, body: dict[str, object]) -> object:
     return {"ok": True}
 
 
+def validators(state: ReplicaState, body: dict[str, object]) -> object:
+    on = body.get("on")
+    if not isinstance(on, bool):
+        raise ValueError("validators takes on: true or false")
+    state.set_validators(on)
+    return {"ok": True}
+
+
 def reset(state: ReplicaState, body: dict[str, object]) -> object:
     state.reset()
     return {"ok": True}
@@ -87,6 +95,7 @@ CONTROL_ROUTES: dict[tuple[str, str], ControlHandler] = {
     ("POST", "/_control/mutate"): mutate,
     ("POST", "/_control/room_host"): room_host,
     ("POST", "/_control/redesign"): redesign,
+    ("POST", "/_control/validators"): validators,
     ("POST", "/_control/reset"): reset,
     ("GET", "/_control/requests"): requests,
     ("POST", "/_control/requests/clear"): clear_requests,

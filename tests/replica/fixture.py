@@ -51,6 +51,10 @@ class Replica(LocalServer):
         """Serve every article page in a design no crawler layout knows (False, or reset(), undoes it)."""
         self._call("POST", "/_control/redesign", {"on": on})
 
+    def validators(self, on: bool = True) -> None:
+        """Send ETag and Last-Modified (and answer conditional requests), or neither (False)."""
+        self._call("POST", "/_control/validators", {"on": on})
+
     def room_host(self, news_id: str, host: str) -> dict[str, Any]:
         """Serve a press release from "www" or in the "admin2" layout (lists link that host too)."""
         return self._call("POST", "/_control/room_host", {"news_id": news_id, "host": host})

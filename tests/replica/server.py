@@ -102,6 +102,9 @@ class ReplicaHandler(BaseHTTPRequestHandler):
             response.headers["Allow"] = ", ".join(sorted(route.methods))
         else:
             response = route.handler(request)
+        if not request.state.validators:  # a site without validators: nothing to be conditional on
+            response.headers.pop("ETag", None)
+            response.headers.pop("Last-Modified", None)
         if response.status == 200 and _is_not_modified(request, response):
             kept = {k: v for k, v in response.headers.items() if k in ("ETag", "Last-Modified")}
             response = Response(304, headers=kept)

@@ -54,6 +54,7 @@ class ReplicaState:
         self._hits = 0
         self._started = time.monotonic()
         self._redesigned = False
+        self._validators = True
 
     @property
     def site(self) -> Site:
@@ -128,6 +129,16 @@ class ReplicaState:
         with self._lock:
             self._redesigned = on
 
+    @property
+    def validators(self) -> bool:
+        """Pages carry ETag and Last-Modified and conditional requests may get 304 (off: a site
+        that sends neither, for the re-crawl benchmark without validators)."""
+        return self._validators
+
+    def set_validators(self, on: bool) -> None:
+        with self._lock:
+            self._validators = on
+
     def set_host(self, news_id: str, host: str) -> RoomItem:
         """Serve a press release from www or in the admin2. layout (and link it so from lists)."""
         if host not in ("www", "admin2"):
@@ -148,6 +159,7 @@ class ReplicaState:
             self._document_faults.clear()
             self._log.clear()
             self._redesigned = False
+            self._validators = True
 
     def record(self, entry: dict[str, object]) -> None:
         with self._lock:

@@ -1,26 +1,26 @@
-"""Article fields as the API shows them: the posts' sanitizer on HTML, plain text, web URLs only.
+"""Article fields as every channel shows them (API, Atom, CLI): the posts' sanitizer on HTML,
+plain text, web URLs only.
 
-Stored fields hold what the site sent. Every channel that serves them (JSON, Atom) goes through
+Stored fields hold what the site sent. Every channel that serves them (JSON, Atom, the CLI) goes through
 here, so a hostile title or body reaches a reader as text or as the post format's clean HTML,
 never as markup of its own.
 """
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urlsplit
 
 from crawler.posts.sanitize import WEB_SCHEMES, plain_text, sanitize
+from domain.text import clean_text
 from storage import StoredArticle
 
 LINK_REL = "nofollow noopener"  # as the posts' default profile puts on body links
 # Control characters have no place in HTML (and XML cannot carry them); tab and newlines stay.
-_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def safe_html(body: str) -> str:
     """The body as the post format's HTML: its tags, attributes and http(s) URLs only."""
-    return _CONTROLS.sub("", sanitize(body, LINK_REL))
+    return clean_text(sanitize(body, LINK_REL))
 
 
 def safe_url(value: str) -> str:
@@ -43,7 +43,7 @@ def safe_text(value: str | None) -> str | None:
 
 
 def safe_article(stored: StoredArticle) -> dict[str, object]:
-    """The CLI's article JSON (`StoredArticle.to_json`) with every string made safe to show."""
+    """An article's JSON (`StoredArticle.to_json`) with every string made safe to show."""
     data = stored.to_json()
     a = stored.article
     data.update(
