@@ -104,12 +104,8 @@ class FeedSpider(scrapy.Spider):
             yield FailedPage(response.url, "not_a_feed", feed.problem or "not a feed", stage="list")
             return
         progress.list_page_ok(response.url)
-<<<<<<< HEAD
         count_list(stats_of(self), items=len(feed.entries), says_empty=True)  # an empty feed says so
-        validators = {"etag": _header(response, "ETag"), "last_modified": _header(response, "Last-Modified")}
-=======
         validators = {"etag": header(response, "ETag"), "last_modified": header(response, "Last-Modified")}
->>>>>>> main
         yield self._check("ok", **validators)
         teasers = [e.external_id for e in feed.entries if not e.full]
         done = await asyncio.to_thread(self._extracted, teasers) if teasers and self.state else set()
