@@ -26,6 +26,7 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 BLOCKED_SCHEME = "blocked_scheme"
 BLOCKED_ADDRESS = "blocked_address"
 BLOCKED_URL = "blocked_url"
+REFUSED_KINDS = frozenset({BLOCKED_SCHEME, BLOCKED_ADDRESS, BLOCKED_URL})
 
 SCHEMES = ("http", "https")
 DEFAULT_PORTS = {"http": 80, "https": 443}

@@ -182,8 +182,10 @@ def test_a_feed_url_that_redirects_inward_fails_with_the_named_kind(
     feed, victim = hosts
     error = outcome.errors[f"{feed.url}/moved.xml"]
     assert error.kind == "blocked_address" and error.reason.startswith("feed: 127.0.0.1 is a loopback")
-    assert f"feed:inward is error: feed: 127.0.0.1 is a loopback address: {victim.url}" in outcome.sources[
-        "feed:inward"]
+    # The source's state carries the run's reason, which names the refusal.
+    state = outcome.sources["feed:inward"]
+    assert "feed:inward is error: could not read the source: " in state, state
+    assert f"feed: 127.0.0.1 is a loopback address: {victim.url}" in state, state
 
 
 def test_robots_txt_redirects_are_checked_too(outcome: Outcome) -> None:

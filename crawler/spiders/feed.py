@@ -25,6 +25,7 @@ from crawler import progress
 from crawler.crawl_state import CrawlState
 from crawler.drift import count_list, stats_of
 from crawler.items import FailedPage, ItemNote, ParsedArticle, SourceCheck
+from crawler.outbound import REFUSED_KINDS
 from crawler.sites.feed import FeedEntry, entry_article, extract_body, page_text, parse_feed, summary_article
 from crawler.spiders.failures import failure_kind
 from crawler.spiders.responses import header
@@ -141,6 +142,12 @@ class FeedSpider(scrapy.Spider):
         kind, reason = failure_kind(failure)
         if entry is None:
             yield FailedPage(request.url, kind, reason)
+            return
+        if kind in REFUSED_KINDS:
+            # A link the outbound policy refuses is the feed pointing us somewhere we must not go:
+            # the entry is not kept (not even with the feed's text), it is a failed item, named by
+            # the entry's own link (the refused request may be a redirect's target).
+            yield FailedPage(entry.url, kind, f"the entry's link was refused: {reason}")
             return
         yield from self._keep_feed_text(entry, kind, f"the entry's page failed: {reason}")
 
