@@ -452,19 +452,18 @@ def count_matching(*, session: Session, where: ArticleFilter | None = None, cap:
     where = where or ArticleFilter()
     conditions = _filter_conditions(where)
 
-    def limited(match: Sequence[ColumnElement[bool]]) -> Select[int]:
-        ids = (
+    def newest_ids(match: Sequence[ColumnElement[bool]]) -> Select[int]:
+        # search.find's contract: ids first, newest first, a LIMIT (its PostgreSQL route adds
+        # columns to this statement, so it cannot be a count itself): the ids are counted here.
+        return (
             select(ArticleRow.id)
             .join(SourceRow, SourceRow.id == ArticleRow.source_id)
             .where(*conditions, *match)
             .order_by(ArticleRow.published_at.desc(), ArticleRow.id.desc())
             .limit(cap)
-            .subquery()
         )
-        return select(func.count()).select_from(ids)
 
-    rows = search.find(session, where.query, limited)
-    return int(rows[0][0]) if rows else 0
+    return len(search.find(session, where.query, newest_ids))
 
 
 def iter_articles(
