@@ -4,7 +4,7 @@ In:   `CrawlOptions` as JSON on the child's standard input (never argv: `ps` sho
       every user, and the options carry the database URL). Every setting the child uses travels
       inside the options, under the name it has in `scheduler.settings.Settings`; the child reads
       no environment variable for configuration (only the data.go.kr key, a secret, comes from
-      the environment; see crawler/spiders/data_go_kr.py).
+      the environment; see crawler/spiders/korea_kr_api.py).
 Out:  one event per line on standard output, `@briefing {json}`; any other line (a library
       printing to stdout) is ignored by `parse`. The last event is `Finished`: the run's
       outcome and its reason, which the parent stores as they are. The parent never reads the

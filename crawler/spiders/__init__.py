@@ -7,7 +7,7 @@ from typing import Any
 
 SPIDERS = {
     "korea_kr": "crawler.spiders.korea_kr:KoreaKrSpider",
-    "korea_kr_api": "crawler.spiders.data_go_kr:DataGoKrSpider",
+    "korea_kr_api": "crawler.spiders.korea_kr_api:KoreaKrApiSpider",
     "feed": "crawler.spiders.feed:FeedSpider",
 }
 

@@ -12,7 +12,7 @@ from scrapy.http import Request, XmlResponse
 
 from crawler import redact
 from crawler.items import FailedPage, ParsedArticle
-from crawler.spiders.data_go_kr import DataGoKrSpider
+from crawler.spiders.korea_kr_api import KoreaKrApiSpider
 
 BASE = "http://api.test/1371000"
 KEY = "Sp1d3r+Key/Secret=="
@@ -25,7 +25,7 @@ def _forget_secrets() -> Any:
     redact.uninstall_log_redaction()
 
 
-def spider(**changes: Any) -> DataGoKrSpider:
+def spider(**changes: Any) -> KoreaKrApiSpider:
     kwargs: dict[str, Any] = {
         "section": "press",
         "since": date(2026, 11, 18),
@@ -34,10 +34,10 @@ def spider(**changes: Any) -> DataGoKrSpider:
         "service_key": KEY,
         "rows": 2,
     }
-    return DataGoKrSpider(**(kwargs | changes))
+    return KoreaKrApiSpider(**(kwargs | changes))
 
 
-def started(s: DataGoKrSpider) -> list[Any]:
+def started(s: KoreaKrApiSpider) -> list[Any]:
     async def collect() -> list[Any]:
         return [x async for x in s.start()]
 
@@ -64,7 +64,7 @@ def respond(request: Request, body: bytes, status: int = 200) -> XmlResponse:
     return XmlResponse(url=request.url, body=body, status=status, request=request, encoding="utf-8")
 
 
-def call(s: DataGoKrSpider, request: Request, body: bytes, status: int = 200) -> list[Any]:
+def call(s: KoreaKrApiSpider, request: Request, body: bytes, status: int = 200) -> list[Any]:
     return list(s.parse_page(respond(request, body, status), **request.cb_kwargs))
 
 

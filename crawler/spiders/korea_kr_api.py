@@ -21,8 +21,8 @@ from twisted.python.failure import Failure
 
 from crawler import progress, redact
 from crawler.items import FailedPage, ParsedArticle
-from crawler.sites import data_go_kr
-from crawler.sites.data_go_kr import ApiError
+from crawler.sites import korea_kr_api
+from crawler.sites.korea_kr_api import ApiError
 from crawler.spiders.failures import failure_kind
 
 KEY_ENV = "BRIEFING_DATA_GO_KR_KEY"
@@ -31,7 +31,7 @@ MAX_PAGES = 200  # per window: a gateway that always claims more must not page f
 logger = logging.getLogger(__name__)
 
 
-class DataGoKrSpider(scrapy.Spider):
+class KoreaKrApiSpider(scrapy.Spider):
     name = "korea_kr_api"
 
     def __init__(
@@ -40,15 +40,15 @@ class DataGoKrSpider(scrapy.Spider):
         section: str = "policy",
         since: date,
         until: date,
-        base_url: str = data_go_kr.DEFAULT_BASE_URL,
+        base_url: str = korea_kr_api.DEFAULT_BASE_URL,
         service_key: str | None = None,
-        rows: int = data_go_kr.DEFAULT_ROWS,
+        rows: int = korea_kr_api.DEFAULT_ROWS,
         progress_events: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if section not in data_go_kr.ENDPOINTS:
-            raise ValueError(f"unknown API section {section!r}; known: {sorted(data_go_kr.ENDPOINTS)}")
+        if section not in korea_kr_api.ENDPOINTS:
+            raise ValueError(f"unknown API section {section!r}; known: {sorted(korea_kr_api.ENDPOINTS)}")
         self.section = section
         self.since, self.until = since, until
         self.base_url = base_url.rstrip("/")
@@ -60,12 +60,12 @@ class DataGoKrSpider(scrapy.Spider):
         self.waiting: list[tuple[date, date]] = []  # windows asked for once the key has been tried
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> DataGoKrSpider:
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> KoreaKrApiSpider:
         # The key is inherited from the parent's environment, so it never crosses stdin or argv.
         kwargs.setdefault("service_key", os.environ.get(KEY_ENV))
         redact.install_log_redaction()
         spider = super().from_crawler(crawler, *args, **kwargs)
-        assert isinstance(spider, DataGoKrSpider)
+        assert isinstance(spider, KoreaKrApiSpider)
         return spider
 
     async def start(self) -> AsyncIterator[Request | FailedPage]:
@@ -80,7 +80,7 @@ class DataGoKrSpider(scrapy.Spider):
             self._refuse(error, close=False)
             return
         # The first window alone, first: a refused key then costs one request, not one per window.
-        first, *self.waiting = data_go_kr.windows(self.since, self.until)
+        first, *self.waiting = korea_kr_api.windows(self.since, self.until)
         yield self._request(*first, 1)
 
     def _the_other_windows(self) -> Iterator[Request]:
@@ -89,11 +89,11 @@ class DataGoKrSpider(scrapy.Spider):
             yield self._request(start, end, 1)
 
     def _endpoint(self) -> str:
-        return f"{self.base_url}/{data_go_kr.ENDPOINTS[self.section]}"
+        return f"{self.base_url}/{korea_kr_api.ENDPOINTS[self.section]}"
 
     def _request(self, start: date, end: date, page: int) -> Request:
         assert self.service_key is not None
-        url = data_go_kr.request_url(
+        url = korea_kr_api.request_url(
             self.base_url, self.section, start=start, end=end, key=self.service_key, page=page, rows=self.rows
         )
         return Request(
@@ -117,7 +117,7 @@ class DataGoKrSpider(scrapy.Spider):
     ) -> Iterator[Request | ParsedArticle | FailedPage]:
         where = redact.redact(response.url)
         try:
-            result = data_go_kr.parse_response(response.body, section=self.section)
+            result = korea_kr_api.parse_response(response.body, section=self.section)
         except ApiError as exc:
             if exc.kind == "api_malformed" and response.status >= 400:
                 status = response.status

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crawler.sites.data_go_kr import (
+from crawler.sites.korea_kr_api import (
     ApiError,
     ApiPage,
     encode_key,
