@@ -55,5 +55,7 @@ def setup_logging(fmt: str = "keyvalue", level: int = logging.INFO) -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
-    # APScheduler logs every job execution at INFO; our own lines say more.
+    # APScheduler logs every job execution at INFO; our own lines say more. Alembic announces each
+    # of its plugins at INFO on every start; the migrations it runs still show.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
