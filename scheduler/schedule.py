@@ -23,12 +23,12 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
 from domain.article import KST
 from scheduler.crawls import CrawlTarget, default_window
+from scheduler.cron import cron_trigger
 from scheduler.manager import AlreadyRunning, CrawlManager, ShuttingDown, scheduled_slot
 from scheduler.settings import Settings
 from scheduler.sources import scheduled_sources
@@ -97,20 +97,6 @@ class SourceJob:
         assert self.cron is not None
         slot = cron_trigger(self.cron).get_next_fire_time(None, last_run + timedelta(seconds=1))
         return slot is not None and slot <= now
-
-
-def cron_trigger(cron: str, jitter: int | None = None) -> CronTrigger:
-    """A trigger from "minute hour day month day-of-week" in Asia/Seoul; ValueError when invalid."""
-    fields = cron.split()
-    if len(fields) != 5:
-        raise ValueError(f"cron {cron!r} needs 5 fields: minute hour day month day-of-week")
-    minute, hour, day, month, day_of_week = fields
-    if any(c.isdigit() for c in day_of_week):
-        # APScheduler 3 counts weekdays from Monday=0, crontab from Sunday=0: names are unambiguous.
-        raise ValueError(f"cron {cron!r}: write the day of week as names (mon-fri, sat,sun), not numbers")
-    return CronTrigger(
-        minute=minute, hour=hour, day=day, month=month, day_of_week=day_of_week, timezone=KST, jitter=jitter
-    )
 
 
 def jobs_from_settings(settings: Settings) -> list[SourceJob]:

@@ -31,7 +31,6 @@ from scheduler.manager import CrawlManager
 from scheduler.schedule import Schedule
 from scheduler.settings import Settings
 from storage import Database, close_orphaned_runs, search
-from storage.db import EngineOptions
 from storage.migrate import SchemaError
 
 logger = logging.getLogger(__name__)
@@ -63,20 +62,10 @@ class Service:
     url: str
 
 
-def engine_options(settings: Settings) -> EngineOptions:
-    return EngineOptions(
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-        pool_timeout=settings.db_pool_timeout,
-        connect_timeout=settings.db_connect_timeout,
-        statement_timeout=settings.db_statement_timeout,
-    )
-
-
 def open_storage(settings: Settings) -> Database:
     """The migrated database, with runs left open by dead processes marked interrupted."""
     try:
-        db = Database(settings.database_url, migrate=settings.auto_migrate, options=engine_options(settings))
+        db = Database(settings.database_url, migrate=settings.auto_migrate, options=settings.engine_options())
     except SchemaError as exc:
         raise ServiceError(str(exc)) from exc
     except SQLAlchemyError as exc:
