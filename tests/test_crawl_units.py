@@ -116,6 +116,15 @@ def test_failure_kinds() -> None:
     assert failure_kind(_failure(RuntimeError("boom"))) == ("error", "RuntimeError: boom")
 
 
+def test_a_dns_failure_says_so_once() -> None:
+    from twisted.internet.error import DNSLookupError
+
+    # Twisted's message already starts with "DNS lookup failed"; it was said twice in run reasons.
+    kind, reason = failure_kind(_failure(DNSLookupError("no results for hostname lookup: www.korea.kr.")))
+    assert kind == "dns"
+    assert reason.lower().count("dns lookup failed") == 1, reason
+
+
 @pytest.mark.parametrize(
     ("code", "asked", "status"),
     [

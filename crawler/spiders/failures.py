@@ -31,7 +31,8 @@ def failure_kind(failure: Failure) -> tuple[str, str]:
         return "timeout", f"timed out: {exc}"
     # Scrapy 2.19 wraps Twisted's errors in its own (CannotResolveHostError, Download…Error).
     if isinstance(exc, DNSLookupError | CannotResolveHostError):
-        return "dns", f"DNS lookup failed: {exc}"
+        text = str(exc)  # Scrapy's own message already starts "DNS lookup failed"
+        return "dns", text if text.lower().startswith("dns lookup failed") else f"DNS lookup failed: {text}"
     if isinstance(exc, ConnectionRefusedError | DownloadConnectionRefusedError):
         return "connection", f"connection refused: {exc}"
     if isinstance(exc, DownloadCancelledError | CancelledError):
