@@ -133,6 +133,9 @@ def web_router(
     def error(request: Request, state: SessionState, status_code: int, message: str) -> Response:
         return page(request, state, "error.html", {"message": message, "status": status_code}, status_code)
 
+    def csrf_refused(request: Request, state: SessionState) -> Response:
+        return error(request, state, 403, "보안 토큰이 맞지 않습니다. 페이지를 새로 고친 뒤 다시 시도하세요.")
+
     def redirect(request: Request, state: SessionState, url: str) -> Response:
         response = RedirectResponse(url, status_code=303)
         sessions.save(request, response, state)
@@ -277,9 +280,7 @@ def web_router(
         state = sessions.load(request)
         form = await read_form(request)
         if not csrf_ok(state, form.get("csrf")):
-            return error(
-                request, state, 403, "보안 토큰이 맞지 않습니다. 페이지를 새로 고친 뒤 다시 시도하세요."
-            )
+            return csrf_refused(request, state)
         if not sessions.may_act(request, state):
             if sessions.needs_sign_in:
                 return redirect(request, state, "/web/signin?" + urlencode({"next": "/web/sources"}))
@@ -338,9 +339,7 @@ def web_router(
         form = await read_form(request)
         target = local_path(form.get("next"), "/web/sources")
         if not csrf_ok(state, form.get("csrf")):
-            return error(
-                request, state, 403, "보안 토큰이 맞지 않습니다. 페이지를 새로 고친 뒤 다시 시도하세요."
-            )
+            return csrf_refused(request, state)
         if not sessions.needs_sign_in:
             return redirect(request, state, target)
         if not sessions.sign_in(state, form.get("token", "")):
@@ -352,9 +351,7 @@ def web_router(
         state = sessions.load(request)
         form = await read_form(request)
         if not csrf_ok(state, form.get("csrf")):
-            return error(
-                request, state, 403, "보안 토큰이 맞지 않습니다. 페이지를 새로 고친 뒤 다시 시도하세요."
-            )
+            return csrf_refused(request, state)
         sessions.sign_out(state)
         return redirect(request, state, "/")
 
