@@ -16,11 +16,27 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import IO, Any, Protocol, Self, TypeVar
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 S = TypeVar("S", bound="LocalServer")
+
+
+class LoopbackHTTPServer(ThreadingHTTPServer):
+    """A threaded HTTP server on 127.0.0.1 only (a test double has no business on a network) that
+    neither waits for its request threads at shutdown nor keeps the process alive for them."""
+
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler], port: int = 0) -> None:
+        super().__init__(("127.0.0.1", port), handler)
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
 
 
 class LocalServerError(RuntimeError):

@@ -7,8 +7,10 @@ import time
 import traceback
 from email.utils import parsedate_to_datetime
 from http.cookies import CookieError, SimpleCookie
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+from tests.local_server import LoopbackHTTPServer
 
 from . import control
 from .model import Site
@@ -21,18 +23,14 @@ MAX_DELAY = 60.0  # a typo in ?delay= must not hang a test run for hours
 _PATH_PARAMETER = re.compile(r";[^/]*")  # servlet URL rewriting: ";JSESSIONID_KOREA=…"
 
 
-class ReplicaServer(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
+class ReplicaServer(LoopbackHTTPServer):
     def __init__(self, site: Site, port: int = 0) -> None:
-        # Loopback only: the replica is a test double and has no business on a network.
-        super().__init__(("127.0.0.1", port), ReplicaHandler)
+        super().__init__(ReplicaHandler, port)
         self.state = ReplicaState(site)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
+        return self.origin
 
 
 class ReplicaHandler(BaseHTTPRequestHandler):

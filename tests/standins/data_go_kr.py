@@ -21,11 +21,11 @@ import json
 import threading
 import time
 from datetime import date, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.local_server import announce_and_serve
+from tests.local_server import LoopbackHTTPServer, announce_and_serve
 from tests.standins.data_go_kr_data import (
     NewsItem,
     build_items,
@@ -44,12 +44,9 @@ ENDPOINTS = {
 MAX_DAYS = 3
 
 
-class StandInServer(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
+class StandInServer(LoopbackHTTPServer):
     def __init__(self, items: list[NewsItem], key: str, faults: dict[str, str], port: int = 0) -> None:
-        super().__init__(("127.0.0.1", port), Handler)
+        super().__init__(Handler, port)
         self.items = items
         self.key = key
         self.initial_faults = dict(faults)
@@ -59,7 +56,7 @@ class StandInServer(ThreadingHTTPServer):
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}{PREFIX}"
+        return self.origin + PREFIX
 
 
 class Handler(BaseHTTPRequestHandler):

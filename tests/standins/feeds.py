@@ -25,13 +25,13 @@ import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
-from tests.local_server import announce_and_serve
+from tests.local_server import LoopbackHTTPServer, announce_and_serve
 
 URL_PREFIX = "FEEDS_URL "
 _KST = ZoneInfo("Asia/Seoul")
@@ -246,17 +246,14 @@ class FeedState:
         return EPOCH + timedelta(days=self.versions[feed])
 
 
-class FeedServer(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
+class FeedServer(LoopbackHTTPServer):
     def __init__(self, port: int = 0) -> None:
-        super().__init__(("127.0.0.1", port), FeedHandler)
+        super().__init__(FeedHandler, port)
         self.state = FeedState()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
+        return self.origin
 
 
 class FeedHandler(BaseHTTPRequestHandler):

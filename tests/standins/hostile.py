@@ -20,12 +20,12 @@ import json
 import threading
 from dataclasses import dataclass, field
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
-from tests.local_server import announce_and_serve
+from tests.local_server import LoopbackHTTPServer, announce_and_serve
 from tests.standins.feeds import paragraphs, published
 
 URL_PREFIX = "HOSTILE_URL "
@@ -40,17 +40,14 @@ class HostileState:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-class HostileServer(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
+class HostileServer(LoopbackHTTPServer):
     def __init__(self, port: int = 0) -> None:
-        super().__init__(("127.0.0.1", port), HostileHandler)
+        super().__init__(HostileHandler, port)
         self.state = HostileState()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
+        return self.origin
 
 
 def feed(links: list[str]) -> bytes:
