@@ -14,15 +14,16 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from crawler import protocol
 from crawler.protocol import CrawlOptions, CrawlSettings, Event, Finished
 from crawler.registry import SOURCE_KINDS
 from domain.article import KST
-from scheduler.drift import judge_finished
+from scheduler.drift import judge_run
 from scheduler.settings import Settings
 from storage import CrawlRun, Database, finish_run, get_run, mark_running
 
@@ -158,9 +159,8 @@ async def execute_run(
         raise
     status, reason = outcome(child, returncode)
     logger.info("run %s: %s (exit %s)", run.id, status, returncode)
-    done = await asyncio.to_thread(_finish, db, run.id, status, returncode, reason)
     profile = child.finished.yield_profile if child.finished and status != "interrupted" else None
-    return await asyncio.to_thread(judge_finished, db=db, run=done, profile=profile)  # the drift alarm
+    return await asyncio.to_thread(_finish, db, run.id, status, returncode, reason, profile)
 
 
 def _base_url_setting(kind: str) -> str:
@@ -184,12 +184,23 @@ def _mark_running(db: Database, run_id: int, pid: int) -> None:
         mark_running(session=session, run_id=run_id, pid=pid)
 
 
-def _finish(db: Database, run_id: int, status: str, code: int, reason: str | None) -> CrawlRun:
+def _finish(
+    db: Database,
+    run_id: int,
+    status: str,
+    code: int,
+    reason: str | None,
+    profile: Mapping[str, Any] | None = None,
+) -> CrawlRun:
+    """Record a run's end and, in the same transaction, the drift alarm's verdict on it."""
     with db.session() as session:
         current = get_run(session=session, run_id=run_id)
         if current is not None and current.status in ("succeeded", "failed", "interrupted"):
             return current
-        return finish_run(session=session, run_id=run_id, status=status, exit_code=code, reason=reason)
+        done = finish_run(session=session, run_id=run_id, status=status, exit_code=code, reason=reason)
+        if judge_run(session=session, run_id=run_id, source=done.source, profile=profile) is None:
+            return done
+        return get_run(session=session, run_id=run_id) or done
 
 
 def pid_alive(pid: int) -> bool:

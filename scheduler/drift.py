@@ -14,37 +14,33 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from crawler.drift import RECENT_RUNS, Verdict, YieldProfile, judge
-from storage import CrawlRun, Database, get_run
 from storage.drift import recent_profiles, record_drift, record_yield
 
 logger = logging.getLogger(__name__)
 
 
-def judge_run(*, db: Database, run_id: int, source: str, profile: Mapping[str, Any] | None) -> Verdict | None:
-    """Judge and record one finished run (blocking: call it off the event loop). None when the
-    run sent no profile (it stopped early, or crashed before counting)."""
+def judge_run(
+    *, session: Session, run_id: int, source: str, profile: Mapping[str, Any] | None
+) -> Verdict | None:
+    """Judge and record one finished run, in the transaction that records its end: nobody may
+    see a finished run (or its source's state) without its verdict. None when the run sent no
+    profile (it stopped early, or crashed before counting). A failure of the alarm is logged
+    and rolled back to a savepoint: it never changes the run's outcome."""
     if profile is None:
         return None
-    this_run = YieldProfile.from_json(profile)
-    with db.session() as session:
-        recent = recent_profiles(session=session, source=source, before_run_id=run_id, limit=RECENT_RUNS)
-        verdict = judge([YieldProfile.from_json(p) for p in recent], this_run)
-        record_yield(session=session, run_id=run_id, profile=this_run.to_json(), drift=verdict.reason)
-        record_drift(session=session, name=source, reason=verdict.reason)
+    try:
+        with session.begin_nested():
+            this_run = YieldProfile.from_json(profile)
+            recent = recent_profiles(session=session, source=source, before_run_id=run_id, limit=RECENT_RUNS)
+            verdict = judge([YieldProfile.from_json(p) for p in recent], this_run)
+            record_yield(session=session, run_id=run_id, profile=this_run.to_json(), drift=verdict.reason)
+            record_drift(session=session, name=source, reason=verdict.reason)
+    except Exception:
+        logger.exception("run %s: the drift judgement failed", run_id)
+        return None
     if verdict.drift:
         logger.warning("source %s drifted (run %s): %s", source, run_id, verdict.reason)
     return verdict
-
-
-def judge_finished(*, db: Database, run: CrawlRun, profile: Mapping[str, Any] | None) -> CrawlRun:
-    """`judge_run` for a run just recorded, returning it as stored now; a failure of the alarm
-    is logged and never changes the run's outcome."""
-    try:
-        if judge_run(db=db, run_id=run.id, source=run.source, profile=profile) is None:
-            return run
-        with db.session(read_only=True) as session:
-            return get_run(session=session, run_id=run.id) or run
-    except Exception:
-        logger.exception("run %s: the drift judgement failed", run.id)
-        return run
