@@ -13,7 +13,10 @@ A push that fails leaves the commit in the working copy; the next publish pushes
 is still ahead), so a post is never lost. git runs as a subprocess with GIT_TERMINAL_PROMPT=0:
 credentials come from the environment (credential helpers, GIT_ASKPASS, an SSH agent, or
 `${VARIABLE}`s in `remote_url`, expanded at run time) and every URL that reaches a log or an
-error has its user and password replaced by `***`.
+error has its user and password replaced by `***`. A user and password in `remote_url` never
+reach git's command line, which `ps` shows to every user of the machine: git gets the URL
+without them and asks for them through a credential helper that reads them from its own
+environment.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import os
 import re
 import subprocess
 import tomllib
+import urllib.parse
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -118,19 +122,61 @@ class PublishResult:
 # --- git --------------------------------------------------------------------------------------
 
 
-def _environment() -> dict[str, str]:
+@dataclass(frozen=True, slots=True)
+class Remote:
+    """A remote URL split for git's command line: `url` holds no password; the user and
+    password go to git through `CREDENTIAL_HELPER`, in the environment of git alone."""
+
+    url: str
+    username: str | None = None
+    password: str | None = None
+
+    @classmethod
+    def parse(cls, url: str) -> Remote:
+        parts = urllib.parse.urlsplit(url)
+        if parts.password is None or parts.hostname is None:
+            return cls(url)  # nothing secret in it (ssh's user@host: no password either)
+        host = parts.netloc.rpartition("@")[2]
+        bare = urllib.parse.urlunsplit(parts._replace(netloc=host))
+        return cls(bare, urllib.parse.unquote(parts.username or ""), urllib.parse.unquote(parts.password))
+
+    def options(self) -> list[str]:
+        """git's `-c` options: ours the only credential helper for this command."""
+        if self.password is None:
+            return []
+        return ["-c", "credential.helper=", "-c", f"credential.helper={CREDENTIAL_HELPER}"]
+
+    def environment(self) -> dict[str, str]:
+        if self.password is None:
+            return {}
+        return {"BRIEFING_GIT_USERNAME": self.username or "", "BRIEFING_GIT_PASSWORD": self.password}
+
+
+# A shell helper (git runs `!...` helpers with sh): it answers `get` from its environment.
+CREDENTIAL_HELPER = (
+    '!f() { test "$1" = get || exit 0; '
+    'printf "username=%s\\npassword=%s\\n" "$BRIEFING_GIT_USERNAME" "$BRIEFING_GIT_PASSWORD"; }; f'
+)
+
+
+def _environment(remote: Remote | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env["GIT_TERMINAL_PROMPT"] = "0"  # never wait for a password nobody will type
     env.setdefault("GIT_ASKPASS", "")  # no GUI prompt either, unless the user configured one
     env["LC_ALL"] = "C"  # messages we match on, in English
+    env.update(remote.environment() if remote else {})
     return env
 
 
-def git(args: Sequence[str], *, cwd: Path | None, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run git; a failure (with `check`) raises PublishError with its redacted message."""
+def git(
+    args: Sequence[str], *, cwd: Path | None, check: bool = True, remote: Remote | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run git; a failure (with `check`) raises PublishError with its redacted message. A
+    `remote` whose URL is in `args` brings its credentials (never on the command line)."""
+    options = remote.options() if remote else []
     try:
         done = subprocess.run(
-            ["git", *args], cwd=cwd, env=_environment(), capture_output=True, text=True,
+            ["git", *options, *args], cwd=cwd, env=_environment(remote), capture_output=True, text=True,
             timeout=GIT_TIMEOUT_SECONDS, check=False,
         )
     except FileNotFoundError as exc:
@@ -151,9 +197,9 @@ def _remote_url(target: PublishTarget) -> str | None:
     return os.path.expandvars(target.remote_url) if target.remote_url else None
 
 
-def _push_to(target: PublishTarget) -> str:
+def _push_to(target: PublishTarget) -> Remote:
     """What to fetch from and push to: the expanded URL (never stored in .git/config), or the remote."""
-    return _remote_url(target) or target.remote
+    return Remote.parse(_remote_url(target) or target.remote)
 
 
 def ensure_working_copy(target: PublishTarget) -> Path:
@@ -168,7 +214,8 @@ def ensure_working_copy(target: PublishTarget) -> Path:
         raise PublishError(f"{repo} does not exist; clone the blog there or set [publish] remote_url")
     repo.parent.mkdir(parents=True, exist_ok=True)
     log.info("cloning %s into %s", redact(url), repo)
-    git(["clone", "--quiet", "--origin", target.remote, url, str(repo)], cwd=None)
+    remote = Remote.parse(url)
+    git(["clone", "--quiet", "--origin", target.remote, remote.url, str(repo)], cwd=None, remote=remote)
     # Only the user and password-free form stays in .git/config; the real URL is expanded per run.
     git(["remote", "set-url", target.remote, target.remote_url or url], cwd=repo)
     # a fresh clone is ours: put it on the branch we publish to (the remote's, or a new one)
@@ -189,10 +236,11 @@ def _has_commits(repo: Path) -> bool:
 
 def _remote_head(target: PublishTarget, repo: Path) -> str | None:
     """The remote branch's commit id, fetched into the working copy; None when it has none yet."""
-    listed = git(["ls-remote", "--heads", _push_to(target), target.branch], cwd=repo).stdout.split()
+    remote = _push_to(target)
+    listed = git(["ls-remote", "--heads", remote.url, target.branch], cwd=repo, remote=remote).stdout.split()
     if not listed:
         return None
-    git(["fetch", "--quiet", _push_to(target), f"+refs/heads/{target.branch}"], cwd=repo)
+    git(["fetch", "--quiet", remote.url, f"+refs/heads/{target.branch}"], cwd=repo, remote=remote)
     return listed[0]
 
 
@@ -343,14 +391,15 @@ def _ahead(target: PublishTarget, repo: Path) -> int:
 
 def _push(target: PublishTarget, repo: Path) -> tuple[bool, str | None]:
     """Push when the branch is ahead; (pushed anything, the redacted error of a failed push)."""
+    remote = _push_to(target)
     try:
         if _ahead(target, repo) == 0:
             return False, None
-        git(["push", "--quiet", _push_to(target), f"HEAD:refs/heads/{target.branch}"], cwd=repo)
+        git(["push", "--quiet", remote.url, f"HEAD:refs/heads/{target.branch}"], cwd=repo, remote=remote)
     except PublishError as exc:
-        log.warning("push to %s failed, retried on the next publish: %s", redact(_push_to(target)), exc)
+        log.warning("push to %s failed, retried on the next publish: %s", redact(remote.url), exc)
         return False, str(exc)
-    log.info("pushed %s to %s", target.branch, redact(_push_to(target)))
+    log.info("pushed %s to %s", target.branch, redact(remote.url))
     return True, None
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -15,11 +17,13 @@ from domain.article import KST, Article
 from scheduler.publish import (
     PublishError,
     PublishTarget,
+    Remote,
     commit_message,
     load_target,
     publish,
     redact,
 )
+from tests.git_http import git_http_remote
 
 NOW = datetime(2026, 5, 20, 12, 0, tzinfo=KST)
 
@@ -175,6 +179,62 @@ def test_credentials_never_reach_errors_or_the_working_copy(tmp_path: Path, monk
     assert redact("clone https://u:p@example.com/x.git and ssh://git@host/y") == (
         "clone https://***@example.com/x.git and ssh://***@host/y"
     )
+
+
+def _logging_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A `git` first on PATH that writes its command line to a file, then runs the real git: what
+    `ps` would have shown."""
+    real = shutil.which("git")
+    assert real is not None
+    log, shim = tmp_path / "argv.log", tmp_path / "bin" / "git"
+    shim.parent.mkdir()
+    shim.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> "{log}"\nexec "{real}" "$@"\n')
+    shim.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{shim.parent}{os.pathsep}{os.environ['PATH']}")
+    return log
+
+
+def test_a_password_in_remote_url_reaches_git_by_its_environment_never_its_command_line(
+    tmp_path: Path, remote: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The token in `remote_url` once went on git's argv (clone, ls-remote, fetch, push), where
+    `ps` shows it to every user of the machine."""
+    argv = _logging_git(tmp_path, monkeypatch)
+    monkeypatch.setenv("BLOG_TOKEN", "s3cret-token")
+    with git_http_remote(tmp_path, "blog.git", "blogger", "s3cret-token") as server:
+        url = server.url.replace("http://", "http://blogger:${BLOG_TOKEN}@")
+        where = PublishTarget(repo=tmp_path / "work", remote_url=url)
+        first = publish([item("1")], where, now=NOW)
+        second = publish([item("1"), item("2")], where, now=NOW + timedelta(hours=1))
+    assert first.pushed and second.pushed  # the remote took the credentials (it answers 401 without)
+    assert commits(remote) == ["briefing: publish 1 post", "briefing: publish 1 post"]
+    logged = argv.read_text()
+    assert "push" in logged and "ls-remote" in logged and "clone" in logged
+    assert "s3cret-token" not in logged
+    assert "s3cret-token" not in (tmp_path / "work" / ".git" / "config").read_text()
+
+
+def test_a_wrong_password_is_refused_by_the_remote_and_redacted(
+    tmp_path: Path, remote: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BLOG_TOKEN", "wrong-token")
+    with git_http_remote(tmp_path, "blog.git", "blogger", "s3cret-token") as server:
+        url = server.url.replace("http://", "http://blogger:${BLOG_TOKEN}@")
+        with pytest.raises(PublishError) as caught:
+            publish([item("1")], PublishTarget(repo=tmp_path / "work", remote_url=url), now=NOW)
+        assert server.refused
+    assert "wrong-token" not in str(caught.value)
+    assert commits(remote) == []
+
+
+def test_remote_split_keeps_only_the_address_for_the_command_line() -> None:
+    split = Remote.parse("https://me%40home:p%2Fss@git.example.com:8443/blog.git")
+    assert split == Remote("https://git.example.com:8443/blog.git", "me@home", "p/ss")
+    assert "p/ss" not in " ".join(split.options())
+    assert split.environment()["BRIEFING_GIT_PASSWORD"] == "p/ss"
+    plain_remotes = ("https://git.example.com/blog.git", "git@github.com:me/blog.git", "/srv/b.git", "origin")
+    for plain in plain_remotes:
+        assert Remote.parse(plain) == Remote(plain) and Remote(plain).options() == []
 
 
 def test_publish_table_is_read_from_the_profile(tmp_path: Path) -> None:
