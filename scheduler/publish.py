@@ -33,10 +33,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler.posts.export import LOCK_NAME, ExportError, ExportItem, ExportResult, export_posts
 from crawler.posts.manifest import MANIFEST_NAME, ManifestError, read_manifest
+
+if TYPE_CHECKING:
+    from crawler.posts.images import ImageStore
+    from crawler.posts.profile import Profile
 
 log = logging.getLogger(__name__)
 
@@ -406,6 +410,17 @@ def _push(target: PublishTarget, repo: Path) -> tuple[bool, str | None]:
 # --- from storage -----------------------------------------------------------------------------
 
 
+def image_store(profile: Profile, site: Path, allowed_private_networks: Iterable[str]) -> ImageStore | None:
+    """Where `briefing export` and `briefing publish` copy a post's pictures into the site, under
+    the crawler's outbound policy; None when the profile keeps them linked at their source."""
+    from crawler.outbound import Policy
+    from crawler.posts.images import ImageStore
+
+    if not profile.local_images:
+        return None
+    return ImageStore(site, profile.assets_dir, policy=Policy.build(networks=allowed_private_networks))
+
+
 def publish_stored(
     database_url: str,
     profile_path: Path,
@@ -419,8 +434,7 @@ def publish_stored(
     Every stored article is rendered (the export writes only what changed), with local images
     when the profile asks for them.
     """
-    from crawler.outbound import Policy
-    from crawler.posts.images import ImageStore, localize
+    from crawler.posts.images import localize
     from crawler.posts.normalize import normalize
     from crawler.posts.profile import load_profile
     from storage import Database, iter_articles
@@ -430,10 +444,7 @@ def publish_stored(
     if target is None:
         raise PublishError(f"{profile_path}: no [publish] table; run `briefing init` or add one (README)")
     ensure_working_copy(target)  # images are written into it before the export
-    store = (
-        ImageStore(target.site, profile.assets_dir, policy=Policy.build(networks=allowed_private_networks))
-        if profile.local_images else None
-    )
+    store = image_store(profile, target.site, allowed_private_networks)
     db = Database(database_url)
     try:
         with db.session(read_only=True) as session:

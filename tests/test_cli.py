@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import frontmatter
@@ -15,6 +17,7 @@ from crawler.posts.render import PostRenderer
 from scheduler.cli import app
 from storage import Database
 from tests.factories import make_article
+from tests.local_server import LoopbackHTTPServer
 
 runner = CliRunner()
 
@@ -167,3 +170,46 @@ def test_crawl_refuses_a_source_that_is_already_being_crawled(cli_env, db_url) -
     assert (result.exit_code, result.output) == (
         1, f"briefing: korea_kr:policy is already being crawled by run {run.id} (running); "
            "wait for it to end (see `briefing runs`)\n")
+
+
+def test_export_copies_pictures_when_the_profile_asks_for_local_images(  # type: ignore[no-untyped-def]
+    cli_env, db_url, tmp_path
+) -> None:
+    """`briefing export` once left a local_images profile's pictures linked at korea.kr (only
+    `briefing publish` copied them)."""
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            self.send_response(200 if self.path == "/photo.png" else 404)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(png)))
+            self.end_headers()
+            self.wfile.write(png)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = LoopbackHTTPServer(Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    picture = f"{server.origin}/photo.png"
+    try:
+        seed(db_url, make_article(1, body_html=f'<p><img src="{picture}" alt="사진"></p><p>본문</p>',
+                                  license_text_only=False))
+        profile = tmp_path / "blog.toml"
+        profile.write_text('local_images = true\nassets_dir = "assets/img/news"\n', encoding="utf-8")
+        out = tmp_path / "site"
+        env = cli_env | {"BRIEFING_ALLOWED_PRIVATE_NETWORKS": '["127.0.0.1/32"]'}
+        result = invoke(env, "export", "--out", str(out), "--profile", str(profile))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert "1 written" in result.output and "images: 1 copied" in result.output, result.output
+    (copy,) = [p for p in (out / "assets/img/news").iterdir() if p.suffix == ".png"]
+    assert copy.read_bytes() == png
+    (post,) = (out / "_posts").iterdir()
+    text = post.read_text(encoding="utf-8")
+    assert f'src="/assets/img/news/{copy.name}"' in text and picture not in text
+    # Again: nothing fetched or written twice.
+    again = invoke(env, "export", "--out", str(out), "--profile", str(profile))
+    assert "0 written, 1 unchanged" in again.output and "images:" not in again.output

@@ -68,20 +68,25 @@ def export(
 
     Example: briefing export --out ~/blog --since 2026-11-01
     """
+    from crawler.posts.images import localize
+    from scheduler.publish import image_store
+
     start, end = kst_range(*parse_days(since, until))
     settings = load_settings()
     renderer = load_renderer(settings, profile)
+    # The profile's local_images: the pictures are copied into OUT, as `briefing publish` does.
+    images = image_store(renderer.profile, out, [str(n) for n in settings.allowed_private_networks])
     with database(settings) as db, db.session(read_only=True) as session:
-        items = [
-            ExportItem(
-                source=s.source,
-                external_id=s.article.external_id,
-                post=renderer.post(s.article),
-                license_type=s.article.license_type,
-                embargo_until=s.article.embargo_until,
-            )
-            for s in iter_articles(session=session, where=ArticleFilter(since=start, until=end))
-        ]
+        items = []
+        for stored in iter_articles(session=session, where=ArticleFilter(since=start, until=end)):
+            article = stored.article
+            post = renderer.post(article)
+            if images is not None:
+                post = localize(post, article, renderer.profile, images)
+            items.append(ExportItem(source=stored.source, external_id=article.external_id, post=post,
+                                    license_type=article.license_type, embargo_until=article.embargo_until))
+    if images is not None:
+        images.save_index()
     try:
         result = export_posts(reversed(items), out, all_licenses=all_licenses, now=datetime.now(UTC))
     except ExportError as exc:
@@ -90,5 +95,7 @@ def export(
     if result.removed:
         counts += f", {result.removed} old file(s) of retitled articles removed"
     typer.echo(f"exported to {out / '_posts'}: {counts}")
+    if images is not None and images.written:
+        typer.echo(f"images: {len(images.written)} copied into {images.folder}")
     for line in skipped_report(result.skipped_items, verbose=verbose):
         typer.echo(line)
