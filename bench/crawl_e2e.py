@@ -33,7 +33,7 @@ ARTICLES = 2000
 DAYS = 20
 CONCURRENCY = 8
 ROUNDS = 2
-TARGET_OVERHEAD = 0.30
+TARGET_OVERHEAD = 0.80  # issue 17: at most +80 % over bare Scrapy on korea.kr-sized pages
 
 
 def main() -> None:
@@ -77,11 +77,18 @@ def main() -> None:
             theirs.append(bare)
     best, peer = min(c.seconds for c in ours), min(c.seconds for c in theirs)
     overhead = best / peer - 1
+    # CPU per stored article over every process of the crawl (the child and anything it starts),
+    # the median round; the peer's CPU per page beside it. Issue 17 asks for half of the figure
+    # measured before its changes (docs/benchmarks.md keeps that figure).
+    cpu_ms = sorted(c.cpu_seconds / c.new * 1000 for c in ours)[len(ours) // 2]
+    peer_ms = sorted(b.cpu_seconds / max(b.responses, 1) * 1000 for b in theirs)[len(theirs) // 2]
+    say(f"CPU per stored article: {cpu_ms:.2f} ms (bare Scrapy {peer_ms:.2f} ms per response)")
     say(f"briefing best {best:.2f} s ({articles / best:.0f} articles/s), bare Scrapy best {peer:.2f} s "
         f"({articles / peer:.0f} pages/s); overhead {overhead:+.0%} "
         f"(target at most +{TARGET_OVERHEAD:.0%}: {'met' if overhead <= TARGET_OVERHEAD else 'missed'})")
     finish("crawl_e2e_overhead", overhead * 100, "% over bare Scrapy",
-           f"briefing {best:.2f} s vs bare Scrapy {peer:.2f} s for {articles} articles = {best / peer:.2f}x")
+           f"briefing {best:.2f} s vs bare Scrapy {peer:.2f} s for {articles} articles = {best / peer:.2f}x; "
+           f"CPU {cpu_ms:.2f} ms per stored article")
 
 
 if __name__ == "__main__":
