@@ -59,3 +59,27 @@ def setup_logging(fmt: str = "keyvalue", level: int = logging.INFO) -> None:
     # of its plugins at INFO on every start; the migrations it runs still show.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+
+def add_crawl_handler(fmt: str, run_id: int | None) -> None:
+    """A crawl process's log (the crawl child's, its writer's): one line per record on stderr,
+    each carrying the run id, at INFO."""
+    def add_run_id(record: logging.LogRecord) -> bool:
+        # Scrapy's INFO records (versions, settings, "Crawled", stats dumps) say nothing the
+        # item lines do not; its warnings and errors still come through.
+        if record.name.startswith("scrapy"):
+            if record.levelno < logging.WARNING:
+                return False
+            # One line per record: a download error's traceback repeats what the line says.
+            record.exc_info, record.exc_text = None, None
+        record.run_id = run_id
+        return True
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if fmt == "json" else KeyValueFormatter())
+    handler.addFilter(add_run_id)
+    handler.setLevel(logging.INFO)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    if root.level > logging.INFO or root.level == logging.NOTSET:
+        root.setLevel(logging.INFO)

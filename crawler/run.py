@@ -167,29 +167,9 @@ def _structured_logs(options: CrawlOptions) -> None:
     Scrapy's own handler is off (LOG_ENABLED=False: it installs a NullHandler, and it would
     print multi-line settings and stats records); this one is added beside it.
     """
-    from crawler.logs import JsonFormatter, KeyValueFormatter
+    from crawler.logs import add_crawl_handler
 
-    run_id = options.run_id
-
-    def add_run_id(record: logging.LogRecord) -> bool:
-        # Scrapy's INFO records (versions, settings, "Crawled", stats dumps) say nothing the
-        # item lines do not; its warnings and errors still come through.
-        if record.name.startswith("scrapy"):
-            if record.levelno < logging.WARNING:
-                return False
-            # One line per record: a download error's traceback repeats what the line says.
-            record.exc_info, record.exc_text = None, None
-        record.run_id = run_id
-        return True
-
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if options.settings.log_format == "json" else KeyValueFormatter())
-    handler.addFilter(add_run_id)
-    handler.setLevel(logging.INFO)
-    root = logging.getLogger()
-    root.addHandler(handler)
-    if root.level > logging.INFO or root.level == logging.NOTSET:
-        root.setLevel(logging.INFO)
+    add_crawl_handler(options.settings.log_format, options.run_id)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from crawler.protocol import CrawlOptions
@@ -55,6 +56,10 @@ def scrapy_settings(options: CrawlOptions) -> dict[str, Any]:
         "BRIEFING_BATCH_SIZE": o.crawl_batch_size,
         "BRIEFING_FLUSH_SECONDS": o.crawl_flush_seconds,
         "BRIEFING_PROGRESS": True,
+        # The writer (rendering and storing) in a process of its own wherever a second core
+        # can run it beside the reactor (crawler/writer.py).
+        "BRIEFING_WRITER": "process" if len(os.sched_getaffinity(0)) > 1 else "thread",
+        "BRIEFING_LOG_FORMAT": o.log_format,
         "COOKIES_ENABLED": True,
         # Scrapy's own handler prints multi-line records; crawler.run installs a one-line one.
         "LOG_ENABLED": False,

@@ -12,9 +12,10 @@ from scrapy.http import HtmlResponse, Request
 
 import storage
 from crawler.items import FailedPage, NotModified
-from crawler.pipeline import Batch, StoragePipeline
+from crawler.posts.render import PostRenderer
 from crawler.sites.korea_kr_urls import ListItem
 from crawler.spiders.korea_kr import KoreaKrSpider
+from crawler.writer import Batch, BatchWriter
 from storage import Database
 from storage.validators import HttpValidators, load_validators, mark_not_modified, save_validators
 from tests.crawl_helpers import briefing, briefing_env
@@ -86,10 +87,9 @@ def test_pipeline_counts_a_304_as_seen_and_unchanged(db_url: str) -> None:
         with db.session() as session:
             storage.upsert_articles(session=session, articles=[make_article(1)])
             run = storage.create_run(session=session, source="korea_kr:policy")
-        pipeline = StoragePipeline(database_url=db_url, run_id=run.id)
-        pipeline.open_spider()
+        writer = BatchWriter(db_url, run.id, PostRenderer.from_path(None))
         fresh = make_article(2)
-        pipeline._write(
+        writer.write(
             Batch(
                 articles=[fresh],
                 failures=[FailedPage(VIEW + "148900003", "http_500", "HTTP 500 after retries")],
@@ -97,7 +97,7 @@ def test_pipeline_counts_a_304_as_seen_and_unchanged(db_url: str) -> None:
                 validators={("korea_kr", fresh.external_id): HttpValidators('"two"', None)},
             )
         )
-        pipeline._release()
+        writer.close()
         with db.session() as session:
             counted = storage.get_run(session=session, run_id=run.id)
             stored = load_validators(

@@ -186,6 +186,19 @@ def test_window_limits_the_crawl(site, db_url: str, tmp_path: Path) -> None:  # 
     assert set(stored_by_id(db_url)) == expected
 
 
+def children_of(pid: int) -> list[int]:
+    """The live processes whose parent is `pid` (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # ended while we looked
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
 def test_sigkill_mid_crawl_then_rerun_leaves_no_duplicate_or_partial(
     site, db_url: str, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
@@ -203,12 +216,19 @@ def test_sigkill_mid_crawl_then_rerun_leaves_no_duplicate_or_partial(
                 child_pid = run.pid
                 break
         assert child_pid is not None, "the crawl never stored a first batch"
+        writers = children_of(child_pid)
+        assert writers, "the crawl child runs its writer in a process of its own"
         os.kill(child_pid, signal.SIGKILL)
         out, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 1
+    # The writer notices that its crawl is gone and ends (its transaction rolled back).
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() for pid in writers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in writers if Path(f"/proc/{pid}").exists()], "the writer outlived its crawl"
     killed = last_run(db_url)
     assert killed.status == "failed" and "SIGKILL" in (killed.reason or "")
     partial = stored_by_id(db_url)
