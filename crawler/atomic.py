@@ -27,7 +27,8 @@ def write_atomic(path: Path, data: bytes) -> None:
         mode = stat.S_IMODE(path.stat().st_mode)
     except FileNotFoundError:
         mode = 0o666 & ~_umask()
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    # A short name of its own: the file's name may already be as long as the file system allows.
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".briefing-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
