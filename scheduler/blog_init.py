@@ -7,13 +7,12 @@ and the tests share one path.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from crawler.atomic import write_atomic
 from crawler.posts.profile import Profile, ProfileError, profile_from_dict
 from scheduler.sources import HEADER, make_source, render_source
 
@@ -174,9 +173,5 @@ def write_files(answers: BlogAnswers, directory: Path, *, force: bool = False) -
         names = ", ".join(str(path) for path in existing)
         raise InitError(f"{names} already exist(s); pass --force to replace, or choose another folder")
     for path, text in wanted.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".toml")
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(temp, path)
+        write_atomic(path, text.encode("utf-8"))
     return list(wanted)

@@ -9,10 +9,7 @@ Without a file, the one source is korea_kr:policy every BRIEFING_SCHEDULE_MINUTE
 
 from __future__ import annotations
 
-import os
 import re
-import stat
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -24,6 +21,7 @@ from tomlkit.exceptions import ParseError
 from tomlkit.items import AoT, Array, InlineTable, Table
 from tomlkit.toml_document import TOMLDocument
 
+from crawler.atomic import write_atomic
 from crawler.outbound import BLOCKED_SCHEME, scheme_refusal
 from crawler.registry import SOURCE_KINDS
 from scheduler.cron import cron_trigger
@@ -489,14 +487,4 @@ def _append(doc: TOMLDocument, sources: list[SourceConfig] | tuple[SourceConfig,
 def _write(path: Path, doc: TOMLDocument) -> None:
     text = tomlkit.dumps(doc)
     parse_sources(text, origin=str(path))  # never leave an invalid file behind
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, mode)  # mkstemp makes 0600; keep the file's own mode
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text.encode("utf-8"))

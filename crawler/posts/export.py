@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,6 +17,7 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
+from crawler.atomic import write_atomic
 from crawler.posts.licence import KOGL_CONDITIONS
 from crawler.posts.manifest import (
     MANIFEST_NAME,
@@ -257,18 +256,7 @@ def _write_if_changed(path: Path, text: str) -> bool:
             return False
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # A temporary file in the same directory, so os.replace is a rename on one file system.
-    fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+    write_atomic(path, data)
     return True
 
 
