@@ -85,6 +85,8 @@ def briefing_crawl(*, database_url: str, data_dir: Path, base_url: str, window: 
         "crawl_delay": delay,
         "crawl_autothrottle": False,
         "crawl_concurrency": concurrency,
+        # BENCH_WRITER=process|thread measures one writer placement against the other
+        "crawl_writer": os.environ.get("BENCH_WRITER", "auto"),
     })
     if settings.database_url != database_url:
         raise RuntimeError(f"settings ignored the database URL {database_url!r}")

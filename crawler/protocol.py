@@ -73,6 +73,7 @@ class CrawlSettings(BaseModel):
     crawl_retry_backoff: float  # seconds before the first retry; doubles each time
     crawl_batch_size: int  # items per storage transaction
     crawl_flush_seconds: float  # ... or this long, whichever comes first
+    crawl_writer: Literal["auto", "process", "thread"]  # where the crawl renders and stores
     attachment_max_bytes: int  # press-release attachments (HWPX, PDF)
     failed_share_limit: float  # a run whose failed share of items passes this has failed
     # Networks the crawl may reach besides its own base URL's origin (crawler/outbound.py).

@@ -56,9 +56,7 @@ def scrapy_settings(options: CrawlOptions) -> dict[str, Any]:
         "BRIEFING_BATCH_SIZE": o.crawl_batch_size,
         "BRIEFING_FLUSH_SECONDS": o.crawl_flush_seconds,
         "BRIEFING_PROGRESS": True,
-        # The writer (rendering and storing) in a process of its own wherever a second core
-        # can run it beside the reactor (crawler/writer.py).
-        "BRIEFING_WRITER": "process" if len(os.sched_getaffinity(0)) > 1 else "thread",
+        "BRIEFING_WRITER": writer_kind(o.crawl_writer),
         "BRIEFING_LOG_FORMAT": o.log_format,
         "COOKIES_ENABLED": True,
         # Scrapy's own handler prints multi-line records; crawler.run installs a one-line one.
@@ -73,3 +71,11 @@ def scrapy_settings(options: CrawlOptions) -> dict[str, Any]:
         "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
         "FEED_EXPORT_ENCODING": "utf-8",
     }
+
+
+def writer_kind(setting: str) -> str:
+    """Where the crawl's writer runs: "auto" puts rendering and storing in a process of their
+    own wherever a second core can run it beside the reactor (crawler/writer.py)."""
+    if setting != "auto":
+        return setting
+    return "process" if len(os.sched_getaffinity(0)) > 1 else "thread"

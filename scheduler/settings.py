@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     crawl_retry_backoff: float = 2.0  # seconds before the first retry; doubles each time
     crawl_batch_size: int = Field(default=200, ge=1)  # items per storage transaction in a crawl
     crawl_flush_seconds: float = Field(default=2.0, gt=0)  # ... or this long, whichever comes first
+    # Where a crawl renders and stores (crawler/writer.py): "auto" is its own process when the
+    # machine gives the crawl more than one core, else a thread of the crawl.
+    crawl_writer: Literal["auto", "process", "thread"] = "auto"
     attachment_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1)  # press-release HWPX/PDF
     # A run whose failed items pass this share of its items has failed (see crawler/protocol.py).
     failed_share_limit: float = Field(default=0.5, ge=0, le=1)
