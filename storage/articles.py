@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import math
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -207,11 +208,12 @@ class _BatchWriter:
         # Rows a duplicate may be found in: the candidates by key, and every row this batch
         # touches (a merge may give a row the keys of a later article).
         pool = {id(r): r for r in [*_duplicate_candidates(self.session, sid, missing), *rows.values()]}
-        pending: list[_New] = []
+        planned: list[_New] = []  # this source's new articles, inserted or not yet
+        pending: list[_New] = []  # the ones not inserted yet
         for article in group:
             row = rows.get(article.external_id)
             if row is None:
-                match = _duplicate(sid, article, pool.values(), pending)
+                match = _duplicate(sid, article, pool.values(), planned)
                 if isinstance(match, _New):
                     self._insert(sid, pending)
                     match = self._row_of(match)
@@ -222,6 +224,7 @@ class _BatchWriter:
                 digest = content_hash(article)
                 new = _New(article, _new_values(sid, article, digest, self.now))
                 pending.append(new)
+                planned.append(new)
                 self.outcomes.append(_Outcome(new, "new", article))
                 self.revisions.append(_Revision(new, 1, digest, new.values["data"]))
                 self.grams.append((new, None, new.values["search_text"]))
@@ -257,9 +260,8 @@ class _BatchWriter:
             .with_for_update()
         ).one()
         new.row, new.id = row, row.id
-        outcome = self._merge(row, new.article)
-        self.outcomes.remove(outcome)  # it belongs where the article stood in the batch
-        self.outcomes[slot] = outcome
+        self._merge(row, new.article)
+        self.outcomes[slot] = self.outcomes.pop()  # where the article stood in the batch
 
     def _row_of(self, new: _New) -> ArticleRow:
         if new.row is None:
@@ -386,10 +388,12 @@ def _duplicate_candidates(session: Session, sid: int, articles: Sequence[Article
 
 
 def _duplicate(
-    sid: int, article: Article, pool: Iterable[ArticleRow], pending: Sequence[_New]
+    sid: int, article: Article, pool: Iterable[ArticleRow], planned: Sequence[_New]
 ) -> ArticleRow | _New | None:
     """A stored or batch-planned article of the same source that is this one under another id
-    (same_document): the oldest first, as a look-up ordered by id would find it."""
+    (same_document): the oldest first, as a look-up ordered by id would find it. `pool`: the
+    loaded rows (their current keys); `planned`: the batch's new articles, inserted (an id)
+    or not yet (after every id, in batch order)."""
     digest, key = body_hash(article), dedupe_key(article)
     if digest is None and key is None:
         return None
@@ -397,18 +401,17 @@ def _duplicate(
     def shares(row_digest: str | None, row_key: str | None) -> bool:
         return (digest is not None and row_digest == digest) or (key is not None and row_key == key)
 
-    stored = sorted(
-        (r for r in pool if r.source_id == sid and shares(r.body_hash, r.dedupe_key)), key=lambda r: r.id
-    )
-    for row in stored:
-        if same_document(article_from_dict(row.data), article):
-            return row
-    for new in pending:
-        if shares(new.values["body_hash"], new.values["dedupe_key"]) and same_document(
-            article_from_dict(new.values["data"]), article
-        ):
-            return new
-    return None
+    found: list[tuple[float, ArticleRow | _New, dict[str, Any]]] = [
+        (r.id, r, r.data) for r in pool if r.source_id == sid and shares(r.body_hash, r.dedupe_key)
+    ]
+    found += [
+        (math.inf if new.id is None else new.id, new, new.values["data"])
+        for new in planned
+        # A loaded one is in the pool, with the keys of what merged into it since.
+        if new.row is None and shares(new.values["body_hash"], new.values["dedupe_key"])
+    ]
+    found.sort(key=lambda c: c[0])  # stable: the ones not inserted yet stay in batch order
+    return next((t for _, t, data in found if same_document(article_from_dict(data), article)), None)
 
 
 def _add_alias(session: Session, sid: int, external_id: str, article_id: int, now: datetime) -> None:

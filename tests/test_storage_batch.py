@@ -16,6 +16,7 @@ from tests.factories import make_article
 from tests.test_merge import LONG, api
 
 OTHER_BODY = "<p>" + "해양수산부는 연안 어업인 지원 대책을 내놓았다. " * 12 + "</p>"
+THIRD_BODY = "<p>" + "농림축산식품부는 쌀 수급 안정 대책을 발표했다. " * 12 + "</p>"
 REFUSED = "148900007"
 
 
@@ -32,7 +33,9 @@ def mixed_batch() -> list[Article]:
         make_article(3),  # new
         api(external_id="156780099", subtitles=("새 부제",)),  # a duplicate of a stored one: updated
         make_article(5, body_html=OTHER_BODY, subtitles=()),  # new
+        make_article(10, body_html=THIRD_BODY, subtitles=()),  # new
         copy_of_5(),  # its duplicate in the same batch: updated
+        make_article(11, body_html=THIRD_BODY, title=make_article(10).title),  # 10 inserted by now: updated
         make_article(7),  # refused
         make_article(3, title="나중 사본"),  # the same id again: the last copy wins
         make_article(8, body_html=f"<p>{LONG}</p>", title="다른 제목"),  # same body, other title: new
@@ -116,10 +119,14 @@ def state(db: Database, source: str) -> dict[str, Any]:
         }
 
 
+@pytest.mark.parametrize("refused", [False, True], ids=["all-stored", "one-refused"])
 def test_a_mixed_batch_answers_as_its_articles_one_by_one(
-    db: Database, monkeypatch: pytest.MonkeyPatch
+    db: Database, monkeypatch: pytest.MonkeyPatch, refused: bool
 ) -> None:
-    refuse_one(monkeypatch)
+    # Without a refusal the batch path answers; with one, the batch is retried article by
+    # article, and the refused one alone is lost.
+    if refused:
+        refuse_one(monkeypatch)
     write(db, on("batch", stored_first()))
     batched = write(db, on("batch", mixed_batch()))
     for article in on("single", stored_first()):
@@ -129,8 +136,8 @@ def test_a_mixed_batch_answers_as_its_articles_one_by_one(
     for article in list({a.external_id: a for a in batch}.values()):  # the batch's own dedupe
         single.add(write(db, [article]))
     assert answer(db, batched) == answer(db, single)
-    assert answer(db, batched)["counts"] == (3, 3, 1)
-    assert [f[0] for f in answer(db, batched)["failed"]] == [REFUSED]
+    assert answer(db, batched)["counts"] == ((4, 4, 1) if refused else (5, 4, 1))
+    assert [f[0] for f in answer(db, batched)["failed"]] == ([REFUSED] if refused else [])
     assert state(db, "batch") == state(db, "single")
 
 
