@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
@@ -202,3 +203,34 @@ def test_an_article_another_writer_inserted_first_is_merged_into_theirs(
     with db.session() as session:
         assert storage.count_articles(session=session) == 4
         assert storage.count_revisions(session=session) == 5
+
+
+BODIES = [OTHER_BODY, THIRD_BODY, f"<p>{LONG}</p>", "<p>짧은 본문</p>"]
+TITLES = ["연안 어업인 지원 대책 발표", "쌀 수급 안정 대책 발표", make_article(5).title]
+
+
+def random_article(rng: random.Random) -> Article:
+    n = rng.randint(1, 12)
+    return make_article(
+        n,
+        body_html=rng.choice(BODIES),
+        title=rng.choice(TITLES),
+        subtitles=rng.choice([(), ("부제 가",), ("부제 나",)]),
+        published_at=make_article(1).published_at,
+    )
+
+
+@pytest.mark.parametrize("seed", range(40))  # 4, 19 and 32 caught a lost in-batch duplicate
+def test_random_batches_answer_as_their_articles_one_by_one(db: Database, seed: int) -> None:
+    rng = random.Random(seed)
+    first = [random_article(rng) for _ in range(rng.randint(0, 4))]
+    batch = [random_article(rng) for _ in range(rng.randint(2, 16))]
+    if first:
+        write(db, on("batch", first))
+        write(db, on("single", first))
+    batched = write(db, on("batch", batch))
+    single = UpsertResult()
+    for article in list({a.external_id: a for a in on("single", batch)}.values()):
+        single.add(write(db, [article]))
+    assert answer(db, batched) == answer(db, single)
+    assert state(db, "batch") == state(db, "single")
