@@ -164,8 +164,9 @@ class _New:
     article: Article
     values: dict[str, Any]
     id: int | None = None
-    row: ArticleRow | None = None  # loaded only when a later article of the batch merges into it
-    lost: bool = False  # another writer inserted it first: merged into theirs instead
+    # Loaded only when a later article of the batch merges into it, or when another writer
+    # inserted it first (then it is theirs, merged into).
+    row: ArticleRow | None = None
 
 
 @dataclass(slots=True)
@@ -201,19 +202,21 @@ class _BatchWriter:
         self.revisions: list[_Revision] = []
         # Search-text changes in order: (row, its text before, its text after).
         self.grams: list[tuple[_New | ArticleRow, str | None, str]] = []
+        # Rows a duplicate may be found in (per source): the candidates by key, and every row
+        # this batch touches (a merge may give a row the keys of a later article).
+        self.pool: dict[int, ArticleRow] = {}
 
     def write(self, sid: int, group: Sequence[Article]) -> None:
         rows = _stored_rows(self.session, sid, [a.external_id for a in group])
         missing = [a for a in group if a.external_id not in rows]
-        # Rows a duplicate may be found in: the candidates by key, and every row this batch
-        # touches (a merge may give a row the keys of a later article).
-        pool = {id(r): r for r in [*_duplicate_candidates(self.session, sid, missing), *rows.values()]}
+        candidates = [*_duplicate_candidates(self.session, sid, missing), *rows.values()]
+        self.pool = {id(r): r for r in candidates}
         planned: list[_New] = []  # this source's new articles, inserted or not yet
         pending: list[_New] = []  # the ones not inserted yet
         for article in group:
             row = rows.get(article.external_id)
             if row is None:
-                match = _duplicate(sid, article, pool.values(), planned)
+                match = _duplicate(sid, article, self.pool.values(), planned)
                 if isinstance(match, _New):
                     self._insert(sid, pending)
                     match = self._row_of(match)
@@ -229,7 +232,6 @@ class _BatchWriter:
                 self.revisions.append(_Revision(new, 1, digest, new.values["data"]))
                 self.grams.append((new, None, new.values["search_text"]))
                 continue
-            pool[id(row)] = row
             self._merge(row, article)
         self._insert(sid, pending)
 
@@ -248,7 +250,6 @@ class _BatchWriter:
 
     def _lost(self, sid: int, new: _New) -> None:
         """Another writer inserted `new` between our read and our insert: merge into theirs."""
-        new.lost = True
         self.grams = [g for g in self.grams if g[0] is not new]
         self.revisions = [r for r in self.revisions if r.target is not new]
         slot = next(i for i, o in enumerate(self.outcomes) if o.target is new)
@@ -271,6 +272,7 @@ class _BatchWriter:
 
     def _merge(self, row: ArticleRow, article: Article) -> _Outcome:
         """Merge `article` into the stored row (domain.merge rules)."""
+        self.pool[id(row)] = row
         stored = article_from_dict(row.data)
         merged = merge(stored, article)
         digest = content_hash(merged)
@@ -296,8 +298,7 @@ class _BatchWriter:
     def finish(self) -> UpsertResult:
         session = self.session
         session.flush()  # the merged rows
-        revisions = [r for r in self.revisions if not (isinstance(r.target, _New) and r.target.lost)]
-        if revisions:
+        if self.revisions:
             session.execute(
                 _insert(session, ArticleRevisionRow.__table__),
                 [
@@ -309,7 +310,7 @@ class _BatchWriter:
                         "crawl_run_id": self.run_id,
                         "created_at": self.now,
                     }
-                    for r in revisions
+                    for r in self.revisions
                 ],
             )
         # One entry per article: the text its index entry holds before the batch, the last one.
