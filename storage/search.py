@@ -71,14 +71,21 @@ def query_words(query: str) -> list[str]:
     return [w for w in _WORD.findall(query.lower()) if w]
 
 
-def index_bigrams(session: Session, article_id: int, text_: str) -> None:
-    """Write the article's 2-gram row (SQLite; PostgreSQL indexes an expression instead)."""
-    if session.get_bind().dialect.name != "sqlite":
+def index_grams(session: Session, changes: Sequence[tuple[int, str | None, str]]) -> None:
+    """Write the 2-gram rows of a batch of articles (SQLite; PostgreSQL indexes an expression).
+
+    `changes` holds (article id, search text the index holds for it or None for a new row,
+    new search text). One executemany per statement: a DELETE and an INSERT per article cost
+    two statement round trips each, a fifth of a batch's time.
+    """
+    if not changes or session.get_bind().dialect.name != "sqlite":
         return
-    session.execute(text("DELETE FROM articles_bigram WHERE rowid = :id"), {"id": article_id})
+    replaced = [{"id": article_id} for article_id, old, _new in changes if old is not None]
+    if replaced:
+        session.execute(text("DELETE FROM articles_bigram WHERE rowid = :id"), replaced)
     session.execute(
         text("INSERT INTO articles_bigram(rowid, grams) VALUES (:id, :grams)"),
-        {"id": article_id, "grams": bigrams(text_)},
+        [{"id": article_id, "grams": bigrams(new)} for article_id, _old, new in changes],
     )
 
 
