@@ -6,7 +6,7 @@ import html as html_lib
 import json
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
@@ -258,12 +258,19 @@ def _meta_tags(root: Element) -> dict[str, str]:
 
 @dataclass(frozen=True, slots=True)
 class Document:
-    """A page parsed once: the element tree, its meta tags and its ld+json objects."""
+    """A page parsed once: the element tree, its meta tags and its ld+json objects.
+
+    `css` and `first` query `root`'s subtree, each selector once (a second query of the same
+    selector answers from memory: the tree must not change; parsers copy what they clean).
+    `within(element)` gives the same page with queries scoped to one element, so that a parser
+    reads its fields inside the article instead of walking the whole page's chrome each time.
+    """
 
     url: str
     root: Element
     meta: Mapping[str, str]
     json_ld: tuple[dict[str, Any], ...]
+    _found: dict[str, list[Element]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def parse(cls, html: str, url: str) -> Document:
@@ -275,7 +282,27 @@ class Document:
         return cls(url=url, root=root, meta=_meta_tags(root), json_ld=parse_json_ld(root))
 
     def css(self, selector: str) -> list[Element]:
-        return css(self.root, selector)
+        found = self._found.get(selector)
+        if found is None:
+            found = self._found[selector] = css(self.root, selector)
+        return list(found)
 
     def first(self, selectors: Sequence[str]) -> list[Element]:
-        return first_match(self.root, selectors)
+        """Matches of the first selector in an ordered fallback list that matches anything."""
+        for selector in selectors:
+            if found := self.css(selector):
+                return found
+        return []
+
+    def by_id(self, element_id: str) -> Element | None:
+        """The first element with this id, by the parser's id index (a CSS `#id` walks every element)."""
+        found = _BY_ID(self.root, id=element_id)
+        return found[0] if found else None
+
+    def within(self, element: Element) -> Document:
+        """The same page, its queries scoped to `element`'s subtree (the element itself included)."""
+        return replace(self, root=element, _found={})
+
+
+# libxml2 indexes id attributes while parsing; XPath id() looks one up instead of testing every element.
+_BY_ID = etree.XPath("id($id)")

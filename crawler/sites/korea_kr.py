@@ -91,6 +91,9 @@ ATTACHMENT_BOXES = "div.filedown, div.file_down"  # both spellings are in use
 # Widest last; never the whole page, whose footer may carry the site's own KOGL badge.
 LICENCE_SCOPES = (".article_footer", ".article_body", ".article_wrap", "#container")
 CANONICAL_LINK = 'link[rel="canonical"]'
+# Spec §5.1: section#container holds the title, the article (head, body, attachments, footer) and
+# the sidebar; the site's header, menus and footer lie outside it. Older pages may have none.
+ARTICLE_CONTAINER = "container"
 # Widgets nested inside the body container on some layouts; attachments are a field of their own.
 CHROME = (
     ".article_footer, .view_opt, #livereContainer, .lv-container, aside, script, style, noscript, "
@@ -368,10 +371,22 @@ def _article_url(doc: Document, url: str) -> str:
     return found
 
 
+def _article_scope(page: Document) -> Document:
+    """The page with its queries scoped to the article container, when the page has one.
+
+    korea.kr's site chrome (menus twice, the sidebar, the footer: most of a 60 KiB page) lies
+    outside `#container`; every field selector walking the whole page cost more than the rest
+    of the parse together.
+    """
+    container = page.by_id(ARTICLE_CONTAINER)
+    return page if container is None else page.within(container)
+
+
 def parse_article(html: str, url: str, *, section: str = "policy") -> Article:
     """Parse one korea.kr view page; raises LayoutChanged naming the first empty required field."""
-    doc = Document.parse(html, url)
-    canonical = _article_url(doc, url)
+    page = Document.parse(html, url)
+    canonical = _article_url(page, url)
+    doc = _article_scope(page)
     layout = detect(doc, section, url)
     title = _title(doc, layout)
     if not title:
