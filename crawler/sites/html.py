@@ -30,13 +30,16 @@ BLOCK_TAGS = frozenset(
 )  # fmt: skip
 MAX_CAPTION = 200  # longer text beside a photo is a paragraph, not its caption
 _INVISIBLE_TAGS = frozenset({"script", "style", "noscript", "template"})
-_SPACE = re.compile(r"[\s\u00a0\u200b\u3000\ufeff]+")
 _DATE = re.compile(r"(\d{4})[.-](\d{1,2})[.-](\d{1,2})")
 
 
 def collapse(text: str) -> str:
     """Whitespace (including NBSP, zero-width and ideographic spaces) collapsed to single spaces."""
-    return _SPACE.sub(" ", text).strip()
+    # str.split() knows the same whitespace as the regex's \s; the two invisible characters it
+    # does not count are turned into spaces first (3x faster than a regex over article text).
+    if "\u200b" in text or "\ufeff" in text:
+        text = text.replace("\u200b", " ").replace("\ufeff", " ")
+    return " ".join(text.split())
 
 
 def unescape_twice(text: str) -> str:
@@ -45,12 +48,26 @@ def unescape_twice(text: str) -> str:
 
 
 @lru_cache(maxsize=256)
-def _compiled(selector: str) -> CSSSelector:
+def _compiled(selector: str) -> CSSSelector | tuple[str, ...]:
+    """The selector compiled once: an XPath, or for a bare list of tag names ("img, table") the names.
+
+    Tag names alone need no XPath: `element.iter(*names)` walks the same elements (the element
+    itself included, document order) without an XPath evaluation's fixed cost, which is most of
+    a query on one paragraph.
+    """
+    if _TAG_NAMES.fullmatch(selector):
+        return tuple(name.strip() for name in selector.split(","))
     return CSSSelector(selector, translator="html")
 
 
+_TAG_NAMES = re.compile(r"\s*[a-z][a-z0-9]*(?:\s*,\s*[a-z][a-z0-9]*)*\s*")
+
+
 def css(element: Element, selector: str) -> list[Element]:
-    return list(_compiled(selector)(element))
+    compiled = _compiled(selector)
+    if isinstance(compiled, tuple):
+        return list(element.iter(*compiled))
+    return list(compiled(element))
 
 
 def first_match(element: Element, selectors: Sequence[str]) -> list[Element]:

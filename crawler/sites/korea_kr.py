@@ -324,10 +324,10 @@ def _is_boilerplate(block: Element) -> bool:
 
 def _split_contact(root: Element) -> str | None:
     """Remove the trailing contact paragraph from the body and return it without its label."""
-    blocks = [b for b in text_blocks(root) if text_of(b)]
-    contact = contact_of(text_of(blocks[-1])) if blocks else None
+    last = next((b for b in reversed(text_blocks(root)) if text_of(b)), None)
+    contact = contact_of(text_of(last)) if last is not None else None
     if contact is not None:
-        drop(blocks[-1])
+        drop(last)
     return contact
 
 
