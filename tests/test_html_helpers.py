@@ -41,3 +41,16 @@ def test_tag_selectors_find_what_cssselect_finds(selector: str) -> None:
         root = Document.parse(path.read_text(encoding="utf-8"), "").root
         for element in [root, *root.iter("div", "p")]:
             assert css(element, selector) == compiled(element), (path.name, selector)
+
+
+def test_head_data_is_read_from_the_same_elements_as_its_selectors() -> None:
+    from lxml import etree
+    from lxml.html import HtmlElement
+
+    meta = CSSSelector("meta[content]", translator="html")
+    ld = CSSSelector('script[type="application/ld+json"]', translator="html")
+    for path in FIXTURES.glob("*.html"):
+        root = Document.parse(path.read_text(encoding="utf-8"), "").root
+        assert [m for m in root.iter("meta") if m.get("content") is not None] == meta(root)
+        assert [s for s in root.iter("script") if s.get("type") == "application/ld+json"] == ld(root)
+        assert all(isinstance(e, HtmlElement) for e in root.iter(etree.Element))  # drop_tree stays

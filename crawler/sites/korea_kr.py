@@ -115,6 +115,7 @@ LICENCE_LINES = (
     re.compile(r"^공공누리 ?제 ?\d ?유형"),
     re.compile(r"정책브리핑 게시물 운영원칙"),
 )
+_LICENCE_LINE = re.compile("|".join(f"(?:{line.pattern})" for line in LICENCE_LINES))  # any, in one search
 TITLE_SUFFIX = re.compile(r"\s*[|｜\-–—]\s*(?:대한민국\s*)?정책브리핑(?:\s*\(www\.korea\.kr\))?\s*$")
 # Labels between the title and the site name: "<title> | 정책뉴스 | 대한민국 정책브리핑".
 SECTION_LABELS = (
@@ -319,7 +320,7 @@ def _is_boilerplate(block: Element) -> bool:
     if block.tag not in ("p", "div") or css(block, "img, table, iframe, video"):
         return False
     text = text_of(block)
-    return text in BOILERPLATE or any(p.search(text) for p in LICENCE_LINES)
+    return text in BOILERPLATE or _LICENCE_LINE.search(text) is not None
 
 
 def _split_contact(root: Element) -> str | None:
@@ -362,10 +363,15 @@ def _body(doc: Document, layout: Layout, base: str) -> _Body | None:
     return _Body(inner_html(root), tuple(images.values()), contact)
 
 
+def _canonical_link(doc: Document) -> str:
+    return next((e.get("href", "") for e in doc.css(CANONICAL_LINK)), "")
+
+
 def _article_url(doc: Document, url: str) -> str:
-    link = next((e.get("href", "") for e in doc.css(CANONICAL_LINK)), "")
     # Last resort: a page served by a mirror (the local replica) keeps korea.kr's paths.
-    found = canonical_url(url) or canonical_url(link, base=url) or canonical_url(url, base=url)
+    found = (
+        canonical_url(url) or canonical_url(_canonical_link(doc), base=url) or canonical_url(url, base=url)
+    )
     if found is None:
         raise NotAnArticle(url, "no korea.kr article URL with a newsId (page URL or link[rel=canonical])")
     return found
