@@ -16,6 +16,7 @@ import lxml.html
 from lxml import etree
 from lxml.cssselect import CSSSelector
 
+from crawler.sites.css_index import ElementIndex, plan
 from domain.text import XML_DECLARATION
 
 Element = Any  # lxml.html.HtmlElement; lxml ships no type stubs here
@@ -300,7 +301,8 @@ class Document:
     """A page parsed once: the element tree, its meta tags and its ld+json objects.
 
     `css` and `first` query `root`'s subtree, each selector once (a second query of the same
-    selector answers from memory: the tree must not change; parsers copy what they clean).
+    selector answers from memory: the tree must not change; parsers copy what they clean), most
+    selectors from an index of the subtree built at the first query (crawler/sites/css_index.py).
     `within(element)` gives the same page with queries scoped to one element, so that a parser
     reads its fields inside the article instead of walking the whole page's chrome each time.
     """
@@ -310,6 +312,7 @@ class Document:
     meta: Mapping[str, str]
     json_ld: tuple[dict[str, Any], ...]
     _found: dict[str, list[Element]] = field(default_factory=dict, repr=False, compare=False)
+    _index: list[ElementIndex] = field(default_factory=list, repr=False, compare=False)  # built on first use
 
     @classmethod
     def parse(cls, html: str, url: str) -> Document:
@@ -323,8 +326,16 @@ class Document:
     def css(self, selector: str) -> list[Element]:
         found = self._found.get(selector)
         if found is None:
-            found = self._found[selector] = css(self.root, selector)
+            found = self._found[selector] = self._query(selector)
         return list(found)
+
+    def _query(self, selector: str) -> list[Element]:
+        chains = plan(selector)
+        if chains is None:
+            return css(self.root, selector)
+        if not self._index:
+            self._index.append(ElementIndex(self.root))
+        return self._index[0].select(chains)
 
     def first(self, selectors: Sequence[str]) -> list[Element]:
         """Matches of the first selector in an ordered fallback list that matches anything."""
@@ -340,7 +351,7 @@ class Document:
 
     def within(self, element: Element) -> Document:
         """The same page, its queries scoped to `element`'s subtree (the element itself included)."""
-        return replace(self, root=element, _found={})
+        return replace(self, root=element, _found={}, _index=[])
 
 
 # libxml2 indexes id attributes while parsing; XPath id() looks one up instead of testing every element.
