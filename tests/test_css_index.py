@@ -110,3 +110,14 @@ SELECTOR = st.lists(CHAIN, min_size=1, max_size=3).map(", ".join)
 def test_generated_selectors(selector: str) -> None:
     assert plan(selector) is not None
     assert_same(selector)
+
+
+def test_a_wide_group_on_a_body() -> None:
+    from crawler.sites.html import css_indexed
+    from crawler.sites.korea_kr import CHROME
+
+    expected = CSSSelector(CHROME, translator="html")
+    for _, html in pages():
+        for doc in scopes(html):
+            for body in doc.css("div.view_cont, #viewCont, .article_body"):
+                assert css_indexed(body, CHROME) == expected(body)

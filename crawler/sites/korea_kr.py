@@ -10,6 +10,8 @@ from datetime import date, datetime, time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from lxml import etree
+
 from crawler.errors import NotAnArticle
 from crawler.sites.html import (
     Document,
@@ -19,6 +21,7 @@ from crawler.sites.html import (
     collapse,
     collapse_repeated_captions,
     css,
+    css_indexed,
     drop,
     find_date,
     first_match,
@@ -344,7 +347,8 @@ def _body(doc: Document, layout: Layout, base: str) -> _Body | None:
     if container is None:
         return None
     root = deepcopy(container)  # cleaning mutates; other fields still read the untouched document
-    for element in css(root, CHROME) + [n for n in root.iter() if not isinstance(n.tag, str)]:
+    comments = root.iter(etree.Comment, etree.ProcessingInstruction, etree.Entity)  # every non-element
+    for element in css_indexed(root, CHROME) + list(comments):
         drop(element)  # chrome widgets and HTML comments
     for block in text_blocks(root):
         if _is_boilerplate(block):
