@@ -228,11 +228,12 @@ def _merge_into(
         if merged.aliases != stored.aliases:  # bookkeeping only: no revision, no new post
             row.data = content_dict(merged)
         return False, merged
+    old_text = row.search_text  # the contentless 2-gram index removes exactly the old terms
     for key, value in _row_values(merged, digest).items():
         setattr(row, key, value)
     row.revision_count += 1
     row.updated_at = now
-    _add_revision(session, row, digest, run_id, number=row.revision_count)
+    _add_revision(session, row, digest, run_id, number=row.revision_count, old_text=old_text)
     return True, merged
 
 
@@ -298,7 +299,15 @@ def _insert_new(
     return session.get(ArticleRow, new_id) if new_id is not None else None
 
 
-def _add_revision(session: Session, row: ArticleRow, digest: str, run_id: int | None, *, number: int) -> None:
+def _add_revision(
+    session: Session,
+    row: ArticleRow,
+    digest: str,
+    run_id: int | None,
+    *,
+    number: int,
+    old_text: str | None = None,
+) -> None:
     session.add(
         ArticleRevisionRow(
             article_id=row.id,
@@ -309,7 +318,7 @@ def _add_revision(session: Session, row: ArticleRow, digest: str, run_id: int | 
             created_at=row.updated_at,
         )
     )
-    search.index_bigrams(session, row.id, row.search_text)
+    search.index_grams(session, [(row.id, old_text, row.search_text)])
 
 
 def store_posts(*, session: Session, posts: Mapping[int, tuple[str, str] | None]) -> int:
