@@ -68,9 +68,9 @@ def store_rate(url: str, articles: list, prefill: int = 0) -> tuple[float, float
 
 def index_floor(url: str, articles: list) -> float:  # type: ignore[type-arg]
     """Articles/s SQLite's two search indexes alone take (the migrations' own FTS5 tables, written
-    directly: trigram table + 2-grams computed as upsert_articles does), a ceiling for any store."""
+    directly: trigram table + 2-gram terms computed as upsert_articles does), a ceiling for any store."""
     from storage import Database
-    from storage.search import bigrams, search_text
+    from storage.search import grams, search_text
 
     texts = [search_text(a.title, a.subtitle, a.body_html, a.ministry, " ".join(a.tags)) for a in articles]
     db = Database(url)
@@ -82,7 +82,7 @@ def index_floor(url: str, articles: list) -> float:  # type: ignore[type-arg]
             raw.execute("BEGIN")
             raw.executemany("INSERT INTO articles_fts(rowid, search_text) VALUES (?, ?)", enumerate(texts, 1))
             raw.executemany("INSERT INTO articles_bigram(rowid, grams) VALUES (?, ?)",
-                            ((i, bigrams(t)) for i, t in enumerate(texts, 1)))
+                            ((i, grams(t)) for i, t in enumerate(texts, 1)))
             raw.execute("COMMIT")
             return len(texts) / (time.perf_counter() - started)
     finally:

@@ -1,8 +1,8 @@
 """Where in-process time goes, by pyinstrument: `python -m bench.profile_cpu parse|store [sqlite|postgresql]`.
 
 Not a figure: the profiles behind figures 1 and 5 (docs/benchmarks.md). `parse` runs parse +
-normalize over the replica's 2,000 pages (figure 1's work); `store` runs upsert_articles over
-3,000 generated articles in batches of 200 (figure 5's work). Needs pyinstrument
+normalize over 2,000 korea.kr-sized pages (figure 1's work, bench/korea_pages.py); `store` runs
+upsert_articles over 3,000 generated articles in batches of 200 (figure 5's work). Needs pyinstrument
 (`pip install -e '.[bench]'`).
 """
 
@@ -17,11 +17,13 @@ from bench.common import pg_schema, say
 
 
 def parse_work() -> Callable[[], None]:
-    from bench.parse_normalize import pages
+    from bench.common import REPLICA_START
+    from bench.korea_pages import pages
+    from bench.parse_normalize import DAYS
     from crawler.posts.render import PostRenderer
     from crawler.sites.korea_kr import parse_article
 
-    corpus = pages(2000)
+    corpus = [(url, full) for url, _, full in pages(2000, start_day=REPLICA_START, days=DAYS)]
     renderer = PostRenderer.from_path(None)
 
     def work() -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+import math
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -147,17 +148,192 @@ def _write_one_by_one(
 def _write_batch(
     session: Session, batch: Sequence[Article], run_id: int | None, now: datetime
 ) -> UpsertResult:
-    result = UpsertResult()
+    writer = _BatchWriter(session, run_id, now)
     by_source: dict[str, list[Article]] = {}
     for article in batch:
         by_source.setdefault(article.source, []).append(article)
     for source, group in by_source.items():
-        sid = source_id(session, source)
-        rows = _stored_rows(session, sid, [a.external_id for a in group])
+        writer.write(source_id(session, source), group)
+    return writer.finish()  # inside the caller's savepoint: a refused row fails here, not at commit
+
+
+@dataclass(slots=True)
+class _New:
+    """An article the batch inserts: planned first, then inserted with the others at once."""
+
+    article: Article
+    values: dict[str, Any]
+    id: int | None = None
+    # Loaded only when a later article of the batch merges into it, or when another writer
+    # inserted it first (then it is theirs, merged into).
+    row: ArticleRow | None = None
+
+
+@dataclass(slots=True)
+class _Outcome:
+    target: _New | ArticleRow
+    status: str  # new, updated, unchanged
+    post: Article | None  # the article whose post must be rendered, if any
+
+
+@dataclass(slots=True)
+class _Revision:
+    target: _New | ArticleRow
+    number: int
+    digest: str
+    data: dict[str, Any]
+
+
+class _BatchWriter:
+    """One batch written as a batch, with the answers of writing its articles one by one.
+
+    Per source: one look-up of the stored rows by id, one of the duplicate candidates, one
+    executemany of the new rows (RETURNING their ids), then the revisions and the 2-gram rows
+    of the whole batch in one executemany each. The articles are still decided in order: a
+    later article that is a duplicate of a new one earlier in the batch first has the new ones
+    inserted and then merges into its row, as it would have one by one.
+    """
+
+    def __init__(self, session: Session, run_id: int | None, now: datetime) -> None:
+        self.session = session
+        self.run_id = run_id
+        self.now = now
+        self.outcomes: list[_Outcome] = []
+        self.revisions: list[_Revision] = []
+        # Search-text changes in order: (row, its text before, its text after).
+        self.grams: list[tuple[_New | ArticleRow, str | None, str]] = []
+        # Rows a duplicate may be found in (per source): the candidates by key, and every row
+        # this batch touches (a merge may give a row the keys of a later article).
+        self.pool: dict[int, ArticleRow] = {}
+
+    def write(self, sid: int, group: Sequence[Article]) -> None:
+        rows = _stored_rows(self.session, sid, [a.external_id for a in group])
+        missing = [a for a in group if a.external_id not in rows]
+        candidates = [*_duplicate_candidates(self.session, sid, missing), *rows.values()]
+        self.pool = {id(r): r for r in candidates}
+        planned: list[_New] = []  # this source's new articles, inserted or not yet
+        pending: list[_New] = []  # the ones not inserted yet
         for article in group:
-            _upsert_one(session, sid, rows.get(article.external_id), article, run_id, now, result)
-    session.flush()  # inside the caller's savepoint: a refused row fails here, not at commit
-    return result
+            row = rows.get(article.external_id)
+            if row is None:
+                match = _duplicate(sid, article, self.pool.values(), planned)
+                if isinstance(match, _New):
+                    self._insert(sid, pending)
+                    match = self._row_of(match)
+                if match is not None:
+                    _add_alias(self.session, sid, article.external_id, match.id, self.now)
+                    row = match
+            if row is None:
+                digest = content_hash(article)
+                new = _New(article, _new_values(sid, article, digest, self.now))
+                pending.append(new)
+                planned.append(new)
+                self.outcomes.append(_Outcome(new, "new", article))
+                self.revisions.append(_Revision(new, 1, digest, new.values["data"]))
+                self.grams.append((new, None, new.values["search_text"]))
+                continue
+            self._merge(row, article)
+        self._insert(sid, pending)
+
+    def _insert(self, sid: int, pending: list[_New]) -> None:
+        if not pending:
+            return
+        ids = _insert_new(self.session, sid, pending)
+        lost = []
+        for new in pending:
+            new.id = ids.get(new.article.external_id)
+            if new.id is None:
+                lost.append(new)
+        pending.clear()
+        for new in lost:
+            self._lost(sid, new)
+
+    def _lost(self, sid: int, new: _New) -> None:
+        """Another writer inserted `new` between our read and our insert: merge into theirs."""
+        self.grams = [g for g in self.grams if g[0] is not new]
+        self.revisions = [r for r in self.revisions if r.target is not new]
+        slot = next(i for i, o in enumerate(self.outcomes) if o.target is new)
+        # FOR UPDATE: a third writer of the same new article must wait, not compute the same
+        # revision number.
+        row = self.session.scalars(
+            select(ArticleRow)
+            .where(ArticleRow.source_id == sid, ArticleRow.external_id == new.article.external_id)
+            .with_for_update()
+        ).one()
+        new.row, new.id = row, row.id
+        self._merge(row, new.article)
+        self.outcomes[slot] = self.outcomes.pop()  # where the article stood in the batch
+
+    def _row_of(self, new: _New) -> ArticleRow:
+        if new.row is None:
+            new.row = self.session.get(ArticleRow, new.id)
+            assert new.row is not None
+        return new.row
+
+    def _merge(self, row: ArticleRow, article: Article) -> _Outcome:
+        """Merge `article` into the stored row (domain.merge rules)."""
+        self.pool[id(row)] = row
+        stored = article_from_dict(row.data)
+        merged = merge(stored, article)
+        digest = content_hash(merged)
+        row.last_seen_at = self.now
+        changed = row.content_hash != digest
+        if not changed:
+            if merged.aliases != stored.aliases:  # bookkeeping only: no revision, no new post
+                row.data = content_dict(merged)
+        else:
+            before = row.search_text
+            for key, value in _row_values(merged, digest).items():
+                setattr(row, key, value)
+            row.revision_count += 1
+            row.updated_at = self.now
+            self.revisions.append(_Revision(row, row.revision_count, digest, row.data))
+            self.grams.append((row, before, row.search_text))
+        # A post that failed to render before is tried again.
+        post = merged if changed or row.post_hash is None else None
+        outcome = _Outcome(row, "updated" if changed else "unchanged", post)
+        self.outcomes.append(outcome)
+        return outcome
+
+    def finish(self) -> UpsertResult:
+        session = self.session
+        session.flush()  # the merged rows
+        if self.revisions:
+            session.execute(
+                _insert(session, ArticleRevisionRow.__table__),
+                [
+                    {
+                        "article_id": _id_of(r.target),
+                        "number": r.number,
+                        "content_hash": r.digest,
+                        "data": r.data,
+                        "crawl_run_id": self.run_id,
+                        "created_at": self.now,
+                    }
+                    for r in self.revisions
+                ],
+            )
+        # One entry per article: the text its index entry holds before the batch, the last one.
+        changes: dict[int, tuple[int, str | None, str]] = {}
+        for target, before, after in self.grams:
+            article_id = _id_of(target)
+            changes[article_id] = (article_id, changes.get(article_id, (0, before, ""))[1], after)
+        search.index_grams(session, list(changes.values()))
+        result = UpsertResult()
+        for outcome in self.outcomes:
+            article_id = _id_of(outcome.target)
+            setattr(result, outcome.status, getattr(result, outcome.status) + 1)
+            result.ids.append(article_id)
+            if outcome.post is not None:
+                result.posts.append(PostWanted(article_id, outcome.post, outcome.status))
+        return result
+
+
+def _id_of(target: _New | ArticleRow) -> int:
+    if isinstance(target, ArticleRow):
+        return target.id
+    assert target.id is not None
+    return target.id
 
 
 def _stored_rows(session: Session, sid: int, external_ids: list[str]) -> dict[str, ArticleRow]:
@@ -176,66 +352,6 @@ def _stored_rows(session: Session, sid: int, external_ids: list[str]) -> dict[st
     return rows | _alias_targets(session, sid, [i for i in external_ids if i not in rows])
 
 
-def _upsert_one(
-    session: Session,
-    sid: int,
-    row: ArticleRow | None,
-    article: Article,
-    run_id: int | None,
-    now: datetime,
-    result: UpsertResult,
-) -> None:
-    if row is None:
-        row = _find_duplicate(session, sid, article)
-        if row is not None:
-            _add_alias(session, sid, article.external_id, row.id, now)
-    if row is None:
-        digest = content_hash(article)
-        row = _insert_new(session, sid, article, digest, now)
-        if row is not None:
-            _add_revision(session, row, digest, run_id, number=1)
-            result.new += 1
-            result.ids.append(row.id)
-            result.posts.append(PostWanted(row.id, article, "new"))
-            return
-        # Another writer inserted it between our read and our insert. FOR UPDATE: a third
-        # writer of the same new article must wait, not compute the same revision number.
-        row = session.scalars(
-            select(ArticleRow)
-            .where(ArticleRow.source_id == sid, ArticleRow.external_id == article.external_id)
-            .with_for_update()
-        ).one()
-    result.ids.append(row.id)
-    changed, merged = _merge_into(session, row, article, run_id, now)
-    status = "updated" if changed else "unchanged"
-    if changed:
-        result.updated += 1
-    else:
-        result.unchanged += 1
-    if changed or row.post_hash is None:  # a post that failed to render before is tried again
-        result.posts.append(PostWanted(row.id, merged, status))
-
-
-def _merge_into(
-    session: Session, row: ArticleRow, article: Article, run_id: int | None, now: datetime
-) -> tuple[bool, Article]:
-    """Merge `article` into the stored one (domain.merge rules): (made a revision?, the result)."""
-    stored = article_from_dict(row.data)
-    merged = merge(stored, article)
-    digest = content_hash(merged)
-    row.last_seen_at = now
-    if row.content_hash == digest:
-        if merged.aliases != stored.aliases:  # bookkeeping only: no revision, no new post
-            row.data = content_dict(merged)
-        return False, merged
-    for key, value in _row_values(merged, digest).items():
-        setattr(row, key, value)
-    row.revision_count += 1
-    row.updated_at = now
-    _add_revision(session, row, digest, run_id, number=row.revision_count)
-    return True, merged
-
-
 def _alias_targets(session: Session, sid: int, external_ids: list[str]) -> dict[str, ArticleRow]:
     if not external_ids:
         return {}
@@ -249,24 +365,54 @@ def _alias_targets(session: Session, sid: int, external_ids: list[str]) -> dict[
     return {external_id: row for external_id, row in found}
 
 
-def _find_duplicate(session: Session, sid: int, article: Article) -> ArticleRow | None:
-    """A stored article of the same source that is this one under another id (same_document)."""
-    keys = []
-    if (digest := body_hash(article)) is not None:
-        keys.append(ArticleRow.body_hash == digest)
-    if (key := dedupe_key(article)) is not None:
-        keys.append(ArticleRow.dedupe_key == key)
-    if not keys:
+def _duplicate_candidates(session: Session, sid: int, articles: Sequence[Article]) -> list[ArticleRow]:
+    """Stored articles of the source sharing a body hash or a title key with any of `articles`."""
+    hashes = sorted({h for a in articles if (h := body_hash(a)) is not None})
+    keys = sorted({k for a in articles if (k := dedupe_key(a)) is not None})
+    found: dict[int, ArticleRow] = {}
+    for start in range(0, max(len(hashes), len(keys)), 500):  # far below any bind-parameter limit
+        branches = []
+        if chunk := hashes[start : start + 500]:
+            branches.append(ArticleRow.body_hash.in_(chunk))
+        if chunk := keys[start : start + 500]:
+            branches.append(ArticleRow.dedupe_key.in_(chunk))
+        # The source inside each branch: SQLite then answers from the two hash indexes
+        # (MULTI-INDEX OR); with `source_id = ? AND (… OR …)` it walked every article of the source.
+        for row in session.scalars(
+            select(ArticleRow)
+            .where(or_(*(and_(branch, ArticleRow.source_id == sid) for branch in branches)))
+            .order_by(ArticleRow.id)
+            .with_for_update()
+        ):
+            found[row.id] = row
+    return list(found.values())
+
+
+def _duplicate(
+    sid: int, article: Article, pool: Iterable[ArticleRow], planned: Sequence[_New]
+) -> ArticleRow | _New | None:
+    """A stored or batch-planned article of the same source that is this one under another id
+    (same_document): the oldest first, as a look-up ordered by id would find it. `pool`: the
+    loaded rows (their current keys); `planned`: the batch's new articles, inserted (an id)
+    or not yet (after every id, in batch order)."""
+    digest, key = body_hash(article), dedupe_key(article)
+    if digest is None and key is None:
         return None
-    # The source inside each branch: SQLite then answers from the two hash indexes (MULTI-INDEX
-    # OR); with `source_id = ? AND (… OR …)` it walked every article of the source per insert.
-    candidates = session.scalars(
-        select(ArticleRow)
-        .where(or_(*(and_(key, ArticleRow.source_id == sid) for key in keys)))
-        .order_by(ArticleRow.id)
-        .with_for_update()
-    )
-    return next((row for row in candidates if same_document(article_from_dict(row.data), article)), None)
+
+    def shares(row_digest: str | None, row_key: str | None) -> bool:
+        return (digest is not None and row_digest == digest) or (key is not None and row_key == key)
+
+    found: list[tuple[float, ArticleRow | _New, dict[str, Any]]] = [
+        (r.id, r, r.data) for r in pool if r.source_id == sid and shares(r.body_hash, r.dedupe_key)
+    ]
+    found += [
+        (math.inf if new.id is None else new.id, new, new.values["data"])
+        for new in planned
+        # A loaded one is in the pool, with the keys of what merged into it since.
+        if new.row is None and shares(new.values["body_hash"], new.values["dedupe_key"])
+    ]
+    found.sort(key=lambda c: c[0])  # stable: the ones not inserted yet stay in batch order
+    return next((t for _, t, data in found if same_document(article_from_dict(data), article)), None)
 
 
 def _add_alias(session: Session, sid: int, external_id: str, article_id: int, now: datetime) -> None:
@@ -276,10 +422,8 @@ def _add_alias(session: Session, sid: int, external_id: str, article_id: int, no
     session.execute(stmt.on_conflict_do_nothing(index_elements=["source_id", "external_id"]))
 
 
-def _insert_new(
-    session: Session, sid: int, article: Article, digest: str, now: datetime
-) -> ArticleRow | None:
-    values = _row_values(article, digest) | {
+def _new_values(sid: int, article: Article, digest: str, now: datetime) -> dict[str, Any]:
+    return _row_values(article, digest) | {
         "source_id": sid,
         "external_id": article.external_id,
         "revision_count": 1,
@@ -287,29 +431,20 @@ def _insert_new(
         "last_seen_at": now,
         "updated_at": now,
     }
-    # A Core insert with the values as parameters: one cached statement, where an ORM insert
-    # with .values() coerced and cache-keyed thirty literal binds per article (17% slower).
+
+
+def _insert_new(session: Session, sid: int, pending: Sequence[_New]) -> dict[str, int]:
+    """Insert the planned rows in one executemany; their ids by external id (a row another
+    writer inserted first is skipped, and missing here)."""
+    # A Core insert with the values as parameters: one cached statement (SQLAlchemy's
+    # insertmanyvalues sends the batch as multi-row VALUES with RETURNING). The external id
+    # comes back with each id: rows skipped on conflict leave no gap to misalign.
     stmt = (
         _insert(session, ArticleRow.__table__)
         .on_conflict_do_nothing(index_elements=["source_id", "external_id"])
-        .returning(ArticleRow.id)
+        .returning(ArticleRow.external_id, ArticleRow.id)
     )
-    new_id = session.execute(stmt, values).scalar()
-    return session.get(ArticleRow, new_id) if new_id is not None else None
-
-
-def _add_revision(session: Session, row: ArticleRow, digest: str, run_id: int | None, *, number: int) -> None:
-    session.add(
-        ArticleRevisionRow(
-            article_id=row.id,
-            number=number,
-            content_hash=digest,
-            data=row.data,
-            crawl_run_id=run_id,
-            created_at=row.updated_at,
-        )
-    )
-    search.index_bigrams(session, row.id, row.search_text)
+    return {external_id: new_id for external_id, new_id in session.execute(stmt, [p.values for p in pending])}
 
 
 def store_posts(*, session: Session, posts: Mapping[int, tuple[str, str] | None]) -> int:

@@ -12,6 +12,8 @@ import platformdirs
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from storage.grams import SQL_FUNCTION, sql_grams
+
 DATABASE_FILE = "briefing.db"
 
 
@@ -72,10 +74,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+    register_functions(dbapi_connection)
     # pysqlite would run reads outside any transaction and BEGIN only before the first write,
     # so a read-then-write upsert could decide from a stale row. Turn its implicit BEGIN off and
     # emit our own (SQLAlchemy's documented recipe): see `_sqlite_begin`.
     dbapi_connection.isolation_level = None
+
+
+def register_functions(dbapi_connection: Any) -> None:
+    """SQL functions the schema calls: the article delete trigger computes the 2-gram terms
+    to remove from the contentless index (migration 0004). A connection without them (the
+    sqlite3 shell) cannot delete articles: it fails rather than corrupt the index."""
+    dbapi_connection.create_function(SQL_FUNCTION, 1, sql_grams, deterministic=True)
 
 
 READ_ONLY = "briefing_read_only"  # execution option: this transaction never writes

@@ -2,9 +2,11 @@
 
 Korean particles stick to words (자율제조를) and many queries are two characters (예산, AI).
 Trigram indexes match inside words but never match fewer than 3 characters, so words of 2
-characters go to an index of in-word 2-grams, and single characters fall back to a scan. Every
+characters go to an index of in-word 2-grams, and single characters to an index of the
+characters of the text (on SQLite one-character terms in the same contentless FTS5 table as the
+2-grams, storage/grams.py; on PostgreSQL a GIN index over article_chars(search_text)). Every
 user word is quoted or escaped so search syntax in the input stays literal. The index
-structures are created by the migrations (storage/migrations/versions/0001_initial.py).
+structures are created by the migrations (storage/migrations/versions/0001_initial.py, 0004).
 
 Both backends plan adaptively: a frequent word is found fastest by walking the newest
 articles and filtering them with LIKE, a rare one through the indexes (which hand back every
@@ -30,12 +32,12 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import Text
 
+from storage.grams import WORD, grams
 from storage.models import ArticleRow
 
 logger = logging.getLogger(__name__)
 
 _TAG = re.compile(r"<[^>]+>")
-_WORD = re.compile(r"\w+", re.UNICODE)
 _SPACE = re.compile(r"\s+")
 
 # How many of the newest rows the walk filters with LIKE before the index route takes over.
@@ -57,29 +59,40 @@ def search_text(*parts: str | None) -> str:
     return _SPACE.sub(" ", unescape(_TAG.sub(" ", joined))).strip()
 
 
-def bigrams(text_: str) -> str:
-    """Space-separated overlapping 2-grams inside each word (lower-cased), deduplicated."""
-    seen: dict[str, None] = {}
-    for word in _WORD.findall(text_.lower()):
-        for i in range(len(word) - 1):
-            seen.setdefault(word[i : i + 2], None)
-    return " ".join(seen)
-
-
 def query_words(query: str) -> list[str]:
     """The words of a user query; punctuation separates words like in the index."""
-    return [w for w in _WORD.findall(query.lower()) if w]
+    return [w for w in WORD.findall(query.lower()) if w]
 
 
-def index_bigrams(session: Session, article_id: int, text_: str) -> None:
-    """Write the article's 2-gram row (SQLite; PostgreSQL indexes an expression instead)."""
+# A change to one article's indexed text: (article id, its text before, or None for a new
+# article, its text now).
+Change = tuple[int, str | None, str]
+
+_GRAMS_DELETE = text(
+    "INSERT INTO articles_bigram(articles_bigram, rowid, grams) VALUES ('delete', :id, :grams)"
+)
+_GRAMS_INSERT = text("INSERT INTO articles_bigram(rowid, grams) VALUES (:id, :grams)")
+
+
+def index_grams(session: Session, changes: Sequence[Change]) -> None:
+    """Write the 2-gram terms of new and changed articles (SQLite; PostgreSQL indexes expressions).
+
+    The table is contentless: an article's old terms go out by a 'delete' command given exactly
+    the terms that went in, recomputed from its text before the change. Several changes of one
+    article (a batch that holds it twice) count as one, from its first text to its last, so the
+    deletes never run ahead of the inserts they undo. Unchanged texts are skipped.
+    """
     if session.get_bind().dialect.name != "sqlite":
         return
-    session.execute(text("DELETE FROM articles_bigram WHERE rowid = :id"), {"id": article_id})
-    session.execute(
-        text("INSERT INTO articles_bigram(rowid, grams) VALUES (:id, :grams)"),
-        {"id": article_id, "grams": bigrams(text_)},
-    )
+    net: dict[int, tuple[str | None, str]] = {}
+    for id_, old, new in changes:
+        net[id_] = (net[id_][0] if id_ in net else old, new)
+    changed = [(id_, old, new) for id_, (old, new) in net.items() if old != new]
+    deletes = [{"id": id_, "grams": grams(old)} for id_, old, _ in changed if old is not None]
+    if deletes:
+        session.execute(_GRAMS_DELETE, deletes)
+    if changed:
+        session.execute(_GRAMS_INSERT, [{"id": id_, "grams": grams(new)} for id_, _, new in changed])
 
 
 def _fts_phrase(word: str) -> str:
@@ -99,7 +112,7 @@ def _contains(word: str, dialect: str, column: Any = None) -> ColumnElement[bool
     search instead, 3-10x faster per row, with the same answer (lower-casing the text changes
     no character the word could match). Words with letters that have case keep ILIKE.
     """
-    if word.lower() != word.upper() or any(c.lower() != c.upper() for c in word):
+    if _has_case(word):
         return _like(word, column)
     column = ArticleRow.search_text if column is None else column
     if dialect == "sqlite":
@@ -107,6 +120,10 @@ def _contains(word: str, dialect: str, column: Any = None) -> ColumnElement[bool
     if dialect == "postgresql":
         return func.strpos(column, word) > 0
     return _like(word, column)
+
+
+def _has_case(word: str) -> bool:
+    return word.lower() != word.upper() or any(c.lower() != c.upper() for c in word)
 
 
 def _in_fts(table: str, word: str, index: int) -> ColumnElement[bool]:
@@ -117,13 +134,24 @@ def _in_fts(table: str, word: str, index: int) -> ColumnElement[bool]:
     return ArticleRow.id.in_(sub)
 
 
+def _pg_bigrams() -> ColumnElement[Any]:
+    # The expression must be the indexed one, article_bigrams(search_text), to use the index.
+    return func.article_bigrams(ArticleRow.search_text, type_=ARRAY(Text))
+
+
+def _pg_chars() -> ColumnElement[Any]:
+    # The expression of the single-character index (migration 0004).
+    return func.article_chars(ArticleRow.search_text, type_=ARRAY(Text))
+
+
 def _pg_indexed(word: str) -> ColumnElement[bool]:
+    # The ILIKE (or strpos) keeps the answer identical to the walk's: the GIN indexes hold
+    # lower-cased terms, a superset for words with case.
+    if len(word) == 1:
+        return and_(_pg_chars().contains(literal([word], ARRAY(Text))), _contains(word, "postgresql"))
     if len(word) == 2:
-        # The expression must be the indexed one, article_bigrams(search_text), to use the index;
-        # the ILIKE keeps the answer identical to the walk's.
-        grams = func.article_bigrams(ArticleRow.search_text, type_=ARRAY(Text))
-        return and_(grams.contains(literal([word], ARRAY(Text))), _like(word))
-    return _like(word)  # pg_trgm's GIN index serves ILIKE for 3+ characters; 1 character scans
+        return and_(_pg_bigrams().contains(literal([word], ARRAY(Text))), _like(word))
+    return _like(word)  # pg_trgm's GIN index serves ILIKE for 3+ characters
 
 
 def match_clause(query: str, dialect: str) -> ColumnElement[bool] | None:
@@ -136,16 +164,20 @@ def match_clause(query: str, dialect: str) -> ColumnElement[bool] | None:
 
 def _conditions(words: list[str], dialect: str, *, indexed: bool) -> list[ColumnElement[bool]]:
     if dialect == "postgresql":
-        return [_pg_indexed(w) if indexed and len(w) > 1 else _contains(w, dialect) for w in words]
+        return [_pg_indexed(w) if indexed else _contains(w, dialect) for w in words]
     clauses: list[ColumnElement[bool]] = []
     for i, word in enumerate(words):
-        if dialect != "sqlite" or len(word) == 1:
+        if dialect != "sqlite":
             clauses.append(_contains(word, dialect))
         elif len(word) >= 3:
             clauses.append(_in_fts("articles_fts", word, i))
         else:
-            # 2-grams are built inside words, so a 2-character hit needs no recheck.
+            # 1- and 2-character terms of the 2-gram table (storage/grams.py): each term is a
+            # whole token there, so a caseless word's hit needs no recheck. Terms are lower-cased
+            # by Python and LIKE folds ASCII only: a word with case is checked against the text.
             clauses.append(_in_fts("articles_bigram", word, i))
+            if _has_case(word):
+                clauses.append(_contains(word, dialect))
     return clauses
 
 
@@ -167,23 +199,27 @@ def find(session: Session, query: str | None, build: Build) -> Rows:
     logger.debug("search %r: index route", query)
     if dialect != "postgresql":
         return list(session.execute(build(_conditions(words, dialect, indexed=True))).all())
-    if all(len(w) >= 2 for w in words):
-        return _pg_route(session, _pg_candidates_first(words, build), walk=False)
-    return _pg_route(session, build(_conditions(words, dialect, indexed=True)), walk=False)
+    return _pg_route(session, _pg_candidates_first(words, build), walk=False)
 
 
 def _pg_candidates_first(words: list[str], build: Build) -> Select[*tuple[Any, ...]]:
     """The index route on PostgreSQL, rechecking in date order and only until the page is full.
 
     The 2-gram GIN index answers "holds every in-word 2-gram of every word" exactly (no recheck,
-    so no row's text is read); that is a superset of the rows holding the words. Those
-    candidates are sorted by date from the row headers alone, and the ILIKE then reads the text
-    of the newest candidates one by one until it has a page. pg_trgm's index would recheck every
-    candidate's text before the sort: for a word in 2 % of 100,000 articles, 2,000 texts.
+    so no row's text is read), the character index "holds every 1-character word"; together a
+    superset of the rows holding the words. Those candidates are sorted by date from the row
+    headers alone, and the ILIKE then reads the text of the newest candidates one by one until
+    it has a page. pg_trgm's index would recheck every candidate's text before the sort: for a
+    word in 2 % of 100,000 articles, 2,000 texts.
     """
-    grams = func.article_bigrams(ArticleRow.search_text, type_=ARRAY(Text))
     wanted = sorted({w[i : i + 2] for w in words for i in range(len(w) - 1)})
-    plain = build([grams.contains(literal(wanted, ARRAY(Text)))])
+    chars = sorted({w for w in words if len(w) == 1})
+    indexed: list[ColumnElement[bool]] = []
+    if wanted:
+        indexed.append(_pg_bigrams().contains(literal(wanted, ARRAY(Text))))
+    if chars:
+        indexed.append(_pg_chars().contains(literal(chars, ARRAY(Text))))
+    plain = build(indexed)
     need = plain._limit
     # OFFSET 0 keeps the subquery whole (not pulled up into the outer query), so its sorted
     # output feeds the LIMIT below and the recheck stops at a page. search_text rides along

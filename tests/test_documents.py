@@ -47,10 +47,13 @@ MiB = 1024 * 1024
 
 
 def zip_of(members: dict[str, bytes]) -> bytes:
+    """A ZIP of `members`, the same bytes on every call (a fixed date: test ids are built from them,
+    and pytest-xdist's workers must collect the same ids)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in members.items():
-            archive.writestr(name, data)
+            member = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+            archive.writestr(member, data, zipfile.ZIP_DEFLATED)
     return buffer.getvalue()
 
 

@@ -12,11 +12,15 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event, inspect, text
 from typer.testing import CliRunner, Result
 
+import storage
 from scheduler.cli import app
 from storage import Database, migrate
 from storage.db import describe_url, make_engine
+from storage.grams import bigrams
 from storage.models import Base
 from tests.crawl_helpers import REPO, briefing, briefing_env
+from tests.factories import make_article
+from tests.search_helpers import index_terms, text_terms
 
 TABLES = {
     "sources",
@@ -51,6 +55,7 @@ def test_search_structures_are_made_by_the_migration(db: Database) -> None:
         if db.dialect == "sqlite":
             names = set(inspect(conn).get_table_names())
             assert {"articles_fts", "articles_bigram"} <= names
+            assert "articles_bigram_content" not in names  # contentless since 0004
         else:
             indexes = dict(
                 conn.execute(
@@ -62,6 +67,7 @@ def test_search_structures_are_made_by_the_migration(db: Database) -> None:
             )
             assert "gin_trgm_ops" in indexes["ix_articles_search_trgm"]
             assert "article_bigrams(search_text)" in indexes["ix_articles_search_bigrams"]
+            assert "article_chars(search_text)" in indexes["ix_articles_search_chars"]
 
 
 def test_downgrade_to_nothing_and_up_again(db: Database) -> None:
@@ -159,6 +165,8 @@ def test_a_database_from_before_migrations_is_adopted(tmp_path: Path) -> None:
         assert migrate.current(db.engine) == migrate.HEAD
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT name FROM sources")).scalars().all() == ["x"]  # data kept
+        # Stamped at 0003, not head: its 2-gram table was 0001's, and 0004 rebuilt it.
+        assert "articles_bigram_content" not in inspect(db.engine).get_table_names()
     finally:
         db.dispose()
 
@@ -257,3 +265,57 @@ def test_a_database_from_before_migrations_with_the_first_schema_is_adopted_and_
         assert migrate.differences(db.engine) == []
     finally:
         db.dispose()
+
+
+def _found(db: Database, query: str) -> set[int]:
+    with db.session() as session:
+        page = storage.list_articles(session=session, where=storage.ArticleFilter(query=query))
+    return {int(s.article.external_id) - 148900000 for s in page.items}
+
+
+def test_0004_rebuilds_the_search_terms_from_the_texts_and_back(db: Database) -> None:
+    bodies = ["<p>가 예산 AI</p>", "<p>정책을 늘린다 a_b</p>", "<p>늘 가나</p>"]
+    with db.session() as session:
+        storage.upsert_articles(
+            session=session,
+            articles=[make_article(n, body_html=b, subtitles=(), tags=()) for n, b in enumerate(bodies, 1)],
+        )
+    with db.engine.begin() as conn:
+        downgrade(migrate.alembic_config(conn), "0003")
+    with db.engine.connect() as conn:
+        if db.dialect == "sqlite":  # 0001's table, its 2-grams kept as content again
+            grams = {id_: g for id_, g in conn.execute(text("SELECT rowid, grams FROM articles_bigram"))}
+            texts = {id_: t for id_, t in conn.execute(text("SELECT id, search_text FROM articles"))}
+            assert grams == {id_: bigrams(t) for id_, t in texts.items()}
+        else:
+            assert not conn.execute(text("SELECT to_regprocedure('article_chars(text)')")).scalar()
+    migrate.upgrade(db.engine)
+    assert migrate.current(db.engine) == migrate.HEAD
+    if db.dialect == "sqlite":
+        with db.engine.connect() as conn:
+            assert index_terms(conn) == text_terms(conn)
+    found = [_found(db, word) for word in ("가", "늘", "예산", "b")]
+    assert found == [{1, 3}, {2, 3}, {1}, {2}]
+    with db.session() as session:  # the delete trigger takes exactly the article's terms out
+        gone = make_article(3).external_id
+        session.execute(text("DELETE FROM articles WHERE external_id = :id"), {"id": gone})
+    if db.dialect == "sqlite":
+        with db.engine.connect() as conn:
+            assert index_terms(conn) == text_terms(conn)
+    assert (_found(db, "가"), _found(db, "늘")) == ({1}, {2})
+
+
+def test_an_article_delete_needs_the_grams_function(tmp_path: Path) -> None:
+    # The sqlite3 shell has no article_grams: its delete fails instead of corrupting the index.
+    import sqlite3
+
+    db = Database(f"sqlite:///{tmp_path / 'b.db'}")
+    with db.session() as session:
+        storage.upsert_articles(session=session, articles=[make_article(1)])
+    db.dispose()
+    plain = sqlite3.connect(tmp_path / "b.db")
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="no such function: article_grams"):
+            plain.execute("DELETE FROM articles")
+    finally:
+        plain.close()

@@ -26,7 +26,7 @@ CASES = [
     ("예산", {2}),  # 2 characters: the 2-gram index
     ("AI", {1}),
     ("ai", {1}),
-    ("늘", {2}),  # 1 character: a scan
+    ("늘", {2}),  # 1 character: the character index
     ("자율제조 AI", {1}),
     ("없는말", set()),
     ('"예산" OR *', {2}),  # syntax in input is literal text
@@ -102,6 +102,7 @@ def _plan(db: Database, query: str) -> str:
         ("자율제조", "ix_articles_search_trgm"),
         ("예산", "ix_articles_search_bigrams"),
         ("AI", "ix_articles_search_bigrams"),
+        ("늘", "ix_articles_search_chars"),
     ],
 )
 def test_the_index_route_uses_the_gin_indexes(pg: Database, query: str, index: str) -> None:

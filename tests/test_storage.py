@@ -127,7 +127,7 @@ def test_a_lost_database_is_no_item_s_fault(db: Database, monkeypatch: pytest.Mo
         ("예산", {2}),  # 2 characters
         ("AI", {1}),  # 2 latin characters, any case
         ("ai", {1}),
-        ("늘", {2}),  # 1 character falls back to a scan
+        ("늘", {2}),  # 1 character: a one-character term of the 2-gram index
         ("자율제조 AI", {1}),  # every word must match
         ("없는말", set()),
         ('"예산" OR *', {2}),  # FTS syntax in input is literal text

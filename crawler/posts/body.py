@@ -52,6 +52,7 @@ _CHROME_NAME = re.compile(
 )
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _CHROME_TEXT = names("목록 목록보기 목록으로 공유 공유하기 인쇄 인쇄하기 스크랩 URL복사 맨위로 TOP")
+_CHROME_TEXT_MAX = max(len(word) for word in _CHROME_TEXT)
 _RSS_ICONS = frozenset({"btn_textview.gif", "icon_logo.gif"})
 _SUPPLIED_BY = re.compile(r"\[\s*자료\s*제공\s*:?[^\[\]]{0,100}\]")
 
@@ -86,8 +87,25 @@ def _is_noise(el: HtmlElement) -> bool:
         return True
     if _HIDDEN_STYLE.search(el.get("style") or ""):
         return True
-    text = "".join(el.text_content().split())
-    return text in _CHROME_TEXT and not list(el.iter("img"))
+    text = _short_text(el, _CHROME_TEXT_MAX)
+    return text is not None and text in _CHROME_TEXT and not list(el.iter("img"))
+
+
+def _short_text(el: HtmlElement, limit: int) -> str | None:
+    """The element's text without whitespace, or None once it is longer than `limit`.
+
+    Most elements hold more text than any chrome label: reading all of it to compare was most of
+    `drop_noise`. The pieces are the text nodes `text_content()` joins (comments are gone by now).
+    """
+    pieces = []
+    length = 0
+    for piece in el.itertext():
+        squeezed = "".join(piece.split())
+        length += len(squeezed)
+        if length > limit:
+            return None
+        pieces.append(squeezed)
+    return "".join(pieces)
 
 
 def _basename(url: str) -> str:

@@ -128,15 +128,24 @@ def tidy_layout(root: HtmlElement) -> HtmlElement:
 def _collapse_whitespace(root: HtmlElement) -> None:
     root.text = None
     for el in root.iterdescendants():
-        if el.text:
-            el.text = _WHITESPACE.sub(" ", el.text)
-        if el.tail:
-            el.tail = _WHITESPACE.sub(" ", el.tail)
+        if (text := el.text) and not _collapsed(text):
+            el.text = _WHITESPACE.sub(" ", text)
+        if (tail := el.tail) and not _collapsed(tail):
+            el.tail = _WHITESPACE.sub(" ", tail)
     for block in root:
         block.tail = None
     for el in elements(root):
         if el.tag in _TEXT_BLOCKS:
             _strip_line_edges(el)
+
+
+def _collapsed(text: str) -> bool:
+    """Whether collapsing whitespace would leave `text` as it is (most texts; no regex needed).
+
+    Printable text holds no whitespace but the ASCII space (tab, newlines and the Unicode
+    spaces are not printable), so without two spaces in a row it has nothing to collapse.
+    """
+    return text.isprintable() and "  " not in text
 
 
 # Markers in a text block's flow: a line ends (block edge, <br>, nested block) or content that

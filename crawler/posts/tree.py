@@ -5,8 +5,9 @@ from __future__ import annotations
 import html as htmlcodec
 
 from lxml import etree
-from lxml.html import HtmlElement, fragment_fromstring, html_parser
+from lxml.html import HtmlElement, fragment_fromstring
 
+from crawler.sites.html import HTML_PARSER
 from domain.text import XML_DECLARATION, clean_text
 
 
@@ -16,13 +17,13 @@ def parse_fragment(html: str) -> HtmlElement:
     text = XML_DECLARATION.sub("", clean_text(html))
     if not text.strip():
         return new_element("div")
-    root: HtmlElement = fragment_fromstring(text, create_parent="div")
+    root: HtmlElement = fragment_fromstring(text, create_parent="div", parser=HTML_PARSER)
     return root
 
 
 def new_element(tag: str) -> HtmlElement:
     """An empty, parentless element, made without running the parser."""
-    element: HtmlElement = html_parser.makeelement(tag)
+    element: HtmlElement = HTML_PARSER.makeelement(tag)
     return element
 
 

@@ -2,9 +2,11 @@
 
 A layout is one page structure as evidence pins it (docs/spec/korea-kr.md §5 and §13): the
 selectors that identify it (`markers`, every one must match) and the selectors of its fields,
-its own first. The parser records the name of the layout that read a page (`Article.layout`),
-so a stored article says which structure it came from, and a page that matches no layout of its
-section is an item error of kind `layout` rather than an article with empty fields.
+its own first. All of them are matched inside the article container (`#container`, or the
+whole page when it has none), never in the site's menus and footer around it. The parser
+records the name of the layout that read a page (`Article.layout`), so a stored article says
+which structure it came from, and a page that matches no layout of its section is an item
+error of kind `layout` rather than an article with empty fields.
 
 Naming: `<structure>-<year of the evidence>`. A new site design is a new layout added at the
 front of the sections it serves, never an edit of an old one: pages archived under the old
@@ -53,7 +55,9 @@ WWW_2026 = Layout(
     seen=date(2026, 7, 13),
     evidence="§13 contract table (policy news, briefing) and §5.1",
     markers=(".article_head .variety", ".article_body .view_cont"),
-    title=("main#main section#container .view_title h1", "div.view_title h1"),
+    # The contract's `main#main section#container .view_title h1`, read inside #container
+    # (korea_kr.parse_article reads every field there; main#main is the container's parent).
+    title=("section#container .view_title h1", "div.view_title h1"),
     info=(".article_head .variety .info", ".variety .info"),
     ministry_link=(".article_head .variety .info a.gotosite", ".variety a.gotosite"),
     body=(".article_body .view_cont",),
