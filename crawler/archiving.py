@@ -5,12 +5,16 @@ A spider marks the requests whose response an article is parsed from with
 appended to the crawl's archive file, decoded (it sits after HttpCompressionMiddleware) and
 before the spider parses it. That includes pages the parser then fails on (a layout it does
 not know yet): after a parser fix, `briefing reparse` recovers them without a request.
-Off when BRIEFING_ARCHIVE_DIR is empty.
+Off when BRIEFING_ARCHIVE_DIR is empty. Records are compressed and written on a thread of their
+own (zlib and the digests let go of the interpreter lock), one after another in fetch order; the
+response goes on to the spider once its page is in the file.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,6 +37,7 @@ class ArchiveMiddleware:
         self.archive = archive
         self.target = target  # e.g. "korea_kr:policy"
         self.failed = False
+        self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="briefing-archive")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchiveMiddleware:
@@ -57,9 +62,10 @@ class ArchiveMiddleware:
             self._give_up(exc)
 
     def spider_closed(self) -> None:
+        self.writer.shutdown(wait=True)
         self.archive.close()
 
-    def process_response(self, request: Request, response: Response) -> Any:
+    async def process_response(self, request: Request, response: Response) -> Any:
         canonical = request.meta.get(META_KEY)
         if not canonical or response.status != 200 or self.failed:
             return response
@@ -80,7 +86,7 @@ class ArchiveMiddleware:
             ),
         )
         try:
-            self.archive.write(page)
+            await asyncio.get_running_loop().run_in_executor(self.writer, self.archive.write, page)
         except OSError as exc:  # a full disk must not stop the crawl: its articles still count
             self._give_up(exc)
         return response
