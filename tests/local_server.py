@@ -171,3 +171,29 @@ def started(start: Callable[..., S]) -> Iterator[Callable[..., S]]:
     finally:
         for server in servers:
             server.stop()
+
+
+@contextmanager
+def serve_files(files: dict[str, tuple[str, bytes]]) -> Iterator[str]:
+    """Serve `files` (path -> (content type, body)) on 127.0.0.1 in this process; yields the
+    origin. Any other path answers 404."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            kind, body = files.get(self.path, ("text/plain", b""))
+            self.send_response(200 if self.path in files else 404)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = LoopbackHTTPServer(Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server.origin
+    finally:
+        server.shutdown()
+        server.server_close()

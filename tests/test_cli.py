@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import frontmatter
@@ -17,7 +15,7 @@ from crawler.posts.render import PostRenderer
 from scheduler.cli import app
 from storage import Database
 from tests.factories import make_article
-from tests.local_server import LoopbackHTTPServer
+from tests.local_server import serve_files
 
 runner = CliRunner()
 
@@ -178,22 +176,8 @@ def test_export_copies_pictures_when_the_profile_asks_for_local_images(  # type:
     """`briefing export` once left a local_images profile's pictures linked at korea.kr (only
     `briefing publish` copied them)."""
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
-            self.send_response(200 if self.path == "/photo.png" else 404)
-            self.send_header("Content-Type", "image/png")
-            self.send_header("Content-Length", str(len(png)))
-            self.end_headers()
-            self.wfile.write(png)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = LoopbackHTTPServer(Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    picture = f"{server.origin}/photo.png"
-    try:
+    with serve_files({"/photo.png": ("image/png", png)}) as origin:
+        picture = f"{origin}/photo.png"
         seed(db_url, make_article(1, body_html=f'<p><img src="{picture}" alt="사진"></p><p>본문</p>',
                                   license_text_only=False))
         profile = tmp_path / "blog.toml"
@@ -201,9 +185,6 @@ def test_export_copies_pictures_when_the_profile_asks_for_local_images(  # type:
         out = tmp_path / "site"
         env = cli_env | {"BRIEFING_ALLOWED_PRIVATE_NETWORKS": '["127.0.0.1/32"]'}
         result = invoke(env, "export", "--out", str(out), "--profile", str(profile))
-    finally:
-        server.shutdown()
-        server.server_close()
     assert "1 written" in result.output and "images: 1 copied" in result.output, result.output
     (copy,) = [p for p in (out / "assets/img/news").iterdir() if p.suffix == ".png"]
     assert copy.read_bytes() == png

@@ -59,48 +59,30 @@ def test_publish_without_a_publish_table_is_one_line(cli_env: dict[str, str], tm
 
 
 def test_publish_commits_local_image_copies(tmp_path: Path) -> None:
-    import threading
     from datetime import UTC, datetime
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     from scheduler.publish import publish_stored
+    from tests.local_server import serve_files
 
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
-            self.send_response(200)
-            self.send_header("Content-Type", "image/png")
-            self.send_header("Content-Length", str(len(png)))
-            self.end_headers()
-            self.wfile.write(png)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    image = f"http://127.0.0.1:{httpd.server_address[1]}/photo.png"
-    db_url = f"sqlite:///{tmp_path / 'b.db'}"
-    db = Database(db_url)
-    with db.session() as session:
-        storage.upsert_articles(
-            session=session,
-            articles=[make_article(external_id="4001", license_text_only=False,
-                                   body_html=f'<p><img src="{image}" alt="사진"></p><p>본문.</p>')],
-            render_post=PostRenderer.from_path(None).render,
-        )
-    db.dispose()
-    remote = tmp_path / "blog.git"
-    subprocess.run(["git", "init", "-q", "--bare", "--initial-branch=main", str(remote)], check=True)
-    profile = tmp_path / "blog.toml"
-    profile.write_text(f'local_images = true\n[publish]\nrepo = "work"\nremote_url = "{remote}"\n')
-    try:
+    with serve_files({"/photo.png": ("image/png", png)}) as origin:
+        image = f"{origin}/photo.png"
+        db_url = f"sqlite:///{tmp_path / 'b.db'}"
+        db = Database(db_url)
+        with db.session() as session:
+            storage.upsert_articles(
+                session=session,
+                articles=[make_article(external_id="4001", license_text_only=False,
+                                       body_html=f'<p><img src="{image}" alt="사진"></p><p>본문.</p>')],
+                render_post=PostRenderer.from_path(None).render,
+            )
+        db.dispose()
+        remote = tmp_path / "blog.git"
+        subprocess.run(["git", "init", "-q", "--bare", "--initial-branch=main", str(remote)], check=True)
+        profile = tmp_path / "blog.toml"
+        profile.write_text(f'local_images = true\n[publish]\nrepo = "work"\nremote_url = "{remote}"\n')
         result = publish_stored(db_url, profile, now=datetime.now(UTC),
                                 allowed_private_networks=["127.0.0.0/8"])
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
     assert result.pushed
     files = subprocess.run(["git", "-c", "core.quotePath=false", "--git-dir", str(remote), "ls-tree", "-r",
                             "--name-only", "main"],
