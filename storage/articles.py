@@ -313,12 +313,8 @@ class _BatchWriter:
                     for r in self.revisions
                 ],
             )
-        # One entry per article: the text its index entry holds before the batch, the last one.
-        changes: dict[int, tuple[int, str | None, str]] = {}
-        for target, before, after in self.grams:
-            article_id = _id_of(target)
-            changes[article_id] = (article_id, changes.get(article_id, (0, before, ""))[1], after)
-        search.index_grams(session, list(changes.values()))
+        # In batch order: index_grams nets an article written twice (its first text to its last).
+        search.index_grams(session, [(_id_of(target), before, after) for target, before, after in self.grams])
         result = UpsertResult()
         for outcome in self.outcomes:
             article_id = _id_of(outcome.target)
