@@ -9,6 +9,7 @@ import os
 import threading
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
@@ -29,41 +30,15 @@ from crawler.posts.export import (
     skipped_report,
 )
 from crawler.posts.normalize import normalize
-from crawler.posts.profile import Profile
 from domain.article import KST, Article
+from tests.factories import export_item
 from tests.seed_profile import SEED_PROFILE
 
 NOW = datetime(2026, 5, 20, 12, 0, tzinfo=KST)
 
 
-def item(
-    external_id: str = "148900001",
-    *,
-    title: str = "청년 월세 지원 확대",
-    body: str = "<p>본문이다.</p>",
-    day: int = 12,
-    license_type: int | None = 1,
-    embargo_until: datetime | None = None,
-    profile: Profile | None = None,
-) -> ExportItem:
-    article = Article(
-        source="korea_kr",
-        external_id=external_id,
-        url=f"https://www.korea.kr/news/policyNewsView.do?newsId={external_id}",
-        section="policy",
-        title=title,
-        published_at=datetime(2026, 5, day, 14, 5, tzinfo=KST),
-        body_html=body,
-        license_type=license_type,
-        embargo_until=embargo_until,
-    )
-    return ExportItem(
-        source=article.source,
-        external_id=article.external_id,
-        post=normalize(article, profile or SEED_PROFILE),
-        license_type=license_type,
-        embargo_until=embargo_until,
-    )
+# The seed blog's profile, and a title whose slug the filename tests spell out.
+item = partial(export_item, title="청년 월세 지원 확대", profile=SEED_PROFILE)
 
 
 def posts(out: Path) -> dict[str, bytes]:

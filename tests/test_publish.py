@@ -10,10 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.posts.export import ExportItem
-from crawler.posts.normalize import normalize
-from crawler.posts.profile import Profile
-from domain.article import KST, Article
+from domain.article import KST
 from scheduler.publish import (
     PublishError,
     PublishTarget,
@@ -23,27 +20,10 @@ from scheduler.publish import (
     publish,
     redact,
 )
+from tests.factories import export_item as item
 from tests.git_http import git_http_remote
 
 NOW = datetime(2026, 5, 20, 12, 0, tzinfo=KST)
-
-
-def item(
-    external_id: str, *, title: str | None = None, body: str = "<p>본문이다.</p>",
-    embargo_until: datetime | None = None,
-) -> ExportItem:
-    article = Article(
-        source="korea_kr",
-        external_id=external_id,
-        url=f"https://www.korea.kr/news/policyNewsView.do?newsId={external_id}",
-        section="policy",
-        title=title or f"정책 소식 {external_id}",
-        published_at=datetime(2026, 5, 12, 14, 5, tzinfo=KST),
-        body_html=body,
-        license_type=1,
-        embargo_until=embargo_until,
-    )
-    return ExportItem(article.source, article.external_id, normalize(article, Profile()), 1, embargo_until)
 
 
 def run_git(*args: str, cwd: Path | None = None) -> str:
