@@ -5,7 +5,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy.orm import Session
+
+import storage
+from storage.database import Database
+
+T = TypeVar("T")
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -50,3 +59,33 @@ def briefing_popen(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def read_db(db_url: str, read: Callable[[Session], T], *, create: bool = True) -> T:
+    """What `read` finds in the database the CLI wrote, through a connection of its own."""
+    db = Database(db_url, create=create)
+    try:
+        with db.session() as session:
+            return read(session)
+    finally:
+        db.dispose()
+
+
+def stored_articles(db_url: str, source: str | None = None) -> dict[str, storage.StoredArticle]:
+    """The stored articles (of one source, if named) by their external id."""
+    return read_db(
+        db_url,
+        lambda session: {
+            s.article.external_id: s
+            for s in storage.iter_articles(session=session)
+            if source is None or s.source == source
+        },
+    )
+
+
+def revision_count(db_url: str) -> int:
+    return read_db(db_url, lambda session: storage.count_revisions(session=session))
+
+
+def last_run(db_url: str) -> storage.CrawlRun:
+    return read_db(db_url, lambda session: storage.list_runs(session=session, limit=1)[0])

@@ -15,7 +15,7 @@ from sqlalchemy import select
 import storage
 from storage import Database
 from storage.models import Base
-from tests.crawl_helpers import briefing, briefing_env
+from tests.crawl_helpers import briefing, briefing_env, stored_articles
 from tests.standins.data_go_kr_fixture import data_go_kr_factory  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.slow
@@ -29,15 +29,6 @@ KEY_FORMS = (KEY, "Lk7%2BQz3wLeakCanary%2FVb9%3D%3D", "LeakCanary")
 
 def crawl(env: dict[str, str], target: str):  # type: ignore[no-untyped-def]
     return briefing("crawl", target, "--since", SINCE, "--until", UNTIL, env=env)
-
-
-def articles(db_url: str) -> dict[str, storage.StoredArticle]:
-    db = Database(db_url)
-    try:
-        with db.session() as session:
-            return {s.article.external_id: s for s in storage.iter_articles(session=session)}
-    finally:
-        db.dispose()
 
 
 def every_stored_value(db_url: str) -> str:
@@ -77,7 +68,7 @@ def test_api_and_html_crawls_of_one_news_id_are_one_article(
     assert "new 0, updated 0, unchanged 20" in summaries[3]
 
     truth = {t["news_id"]: t for t in site.truth()}
-    stored = articles(db_url)
+    stored = stored_articles(db_url)
     assert set(stored) == set(truth)
     for news_id, expected in truth.items():
         got = stored[news_id]
@@ -138,7 +129,7 @@ def test_the_key_never_reaches_logs_errors_or_the_database(
     # The release posted twice is one article under both ids; the near-miss stays apart.
     assert twin is not None and original is not None and twin.id == original.id
     assert set(twin.article.aliases) | {twin.article.external_id} == {"156780000", "156780445"}
-    assert len(articles(db_url)) == 9
+    assert len(stored_articles(db_url)) == 9
 
     log = (tmp_path / "logs" / f"run-{run.id}.log").read_text(encoding="utf-8")
     assert "Gave up retrying" in log and "serviceKey=[redacted]" in log  # the URL is logged, masked

@@ -12,7 +12,14 @@ import pytest
 
 import storage
 from storage import Database
-from tests.crawl_helpers import briefing, briefing_env, briefing_popen
+from tests.crawl_helpers import (
+    briefing,
+    briefing_env,
+    briefing_popen,
+    last_run,
+    revision_count,
+    stored_articles,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -34,24 +41,6 @@ def crawl(env: dict[str, str], *extra: str, check: bool = True):  # type: ignore
     return result
 
 
-def last_run(db_url: str) -> storage.CrawlRun:
-    db = Database(db_url)
-    try:
-        with db.session() as session:
-            return storage.list_runs(session=session, limit=1)[0]
-    finally:
-        db.dispose()
-
-
-def stored_by_id(db_url: str) -> dict[str, storage.StoredArticle]:
-    db = Database(db_url)
-    try:
-        with db.session() as session:
-            return {s.article.external_id: s for s in storage.iter_articles(session=session)}
-    finally:
-        db.dispose()
-
-
 def progress_so_far(db_url: str) -> tuple[int, storage.CrawlRun | None]:
     """Articles stored and the newest run, read without creating the schema (the CLI does)."""
     db = Database(db_url, create=False)
@@ -65,21 +54,12 @@ def progress_so_far(db_url: str) -> tuple[int, storage.CrawlRun | None]:
         db.dispose()
 
 
-def revisions(db_url: str) -> int:
-    db = Database(db_url)
-    try:
-        with db.session() as session:
-            return storage.count_revisions(session=session)
-    finally:
-        db.dispose()
-
-
 def test_crawl_stores_every_article_once_with_its_fields(site, db_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     env = briefing_env(db_url, tmp_path, site.url)
     result = crawl(env)
     assert "new 60" in result.stdout, result.stdout
     truth = {t["news_id"]: t for t in site.truth()}
-    stored = stored_by_id(db_url)
+    stored = stored_articles(db_url)
     assert set(stored) == set(truth)
     for news_id, expected in truth.items():
         got = stored[news_id].article
@@ -129,13 +109,13 @@ def test_recrawl_changes_nothing_then_one_edit_is_one_revision(site, db_url: str
     crawl(env)
     again = crawl(env)
     assert "new 0, updated 0, unchanged 60" in again.stdout, again.stdout
-    assert revisions(db_url) == 60
+    assert revision_count(db_url) == 60
     target = site.truth()[7]["news_id"]
     site.mutate(target, body_append="<p>정정: 예산 규모가 수정되었다.</p>")
     edited = crawl(env)
     assert "new 0, updated 1, unchanged 59" in edited.stdout, edited.stdout
-    assert revisions(db_url) == 61
-    assert "정정: 예산 규모가 수정되었다." in stored_by_id(db_url)[target].article.body_html
+    assert revision_count(db_url) == 61
+    assert "정정: 예산 규모가 수정되었다." in stored_articles(db_url)[target].article.body_html
 
 
 def test_faulty_pages_are_recorded_and_the_rest_stored(site, db_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -153,7 +133,7 @@ def test_faulty_pages_are_recorded_and_the_rest_stored(site, db_url: str, tmp_pa
     env = briefing_env(db_url, tmp_path, site.url)
     result = crawl(env, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
-    stored = stored_by_id(db_url)
+    stored = stored_articles(db_url)
     assert len(stored) == 56 and flaky in stored
     assert not set(broken) & set(stored)
     run = last_run(db_url)
@@ -183,7 +163,7 @@ def test_window_limits_the_crawl(site, db_url: str, tmp_path: Path) -> None:  # 
     assert result.returncode == 0, result.stderr
     expected = {t["news_id"] for t in site.truth() if t["published_at"][:10] in ("2026-11-21", "2026-11-22")}
     assert 0 < len(expected) < 60
-    assert set(stored_by_id(db_url)) == expected
+    assert set(stored_articles(db_url)) == expected
 
 
 def children_of(pid: int) -> list[int]:
@@ -231,11 +211,11 @@ def test_sigkill_mid_crawl_then_rerun_leaves_no_duplicate_or_partial(
     assert not [pid for pid in writers if Path(f"/proc/{pid}").exists()], "the writer outlived its crawl"
     killed = last_run(db_url)
     assert killed.status == "failed" and "SIGKILL" in (killed.reason or "")
-    partial = stored_by_id(db_url)
+    partial = stored_articles(db_url)
     assert 0 < len(partial) < 60
     site.reset()
     crawl(briefing_env(db_url, tmp_path, site.url))
-    final = stored_by_id(db_url)
+    final = stored_articles(db_url)
     assert set(final) == {t["news_id"] for t in site.truth()}
-    assert revisions(db_url) == 60  # one revision each: nothing half-written was stored before
+    assert revision_count(db_url) == 60  # one revision each: nothing half-written was stored before
     assert all(s.article.title and s.article.body_html for s in final.values())

@@ -15,7 +15,7 @@ import pytest
 
 import storage
 from storage import Database
-from tests.crawl_helpers import briefing, briefing_env
+from tests.crawl_helpers import briefing, briefing_env, revision_count, stored_articles
 from tests.replica.fixture import Replica
 from tests.replica.routes import HANG_SECONDS
 
@@ -44,24 +44,6 @@ def crawl(site: Replica, db_url: str, tmp_path: Path, section: str, **env: str) 
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
-
-
-def stored(db_url: str) -> dict[str, storage.StoredArticle]:
-    db = Database(db_url)
-    try:
-        with db.session() as session:
-            return {s.article.external_id: s for s in storage.iter_articles(session=session)}
-    finally:
-        db.dispose()
-
-
-def revisions(db_url: str) -> int:
-    db = Database(db_url)
-    try:
-        with db.session() as session:
-            return storage.count_revisions(session=session)
-    finally:
-        db.dispose()
 
 
 def run_and_errors(db_url: str) -> tuple[storage.CrawlRun, dict[str, storage.CrawlErrorRecord]]:
@@ -98,7 +80,7 @@ def test_press_releases_take_each_body_path(site: Replica, db_url: str, tmp_path
     assert "seen 12, new 12, updated 0, unchanged 0, failed 0" in out, out
     truth = {t["news_id"]: t for t in site.section_truth("press")}
     assert {t["body_source"] for t in truth.values()} == {"viewer", "hwpx", "hwp", "pdf", "page"}
-    got = stored(db_url)
+    got = stored_articles(db_url)
     assert set(got) == set(truth)
     for news_id, expected in truth.items():
         article = got[news_id].article
@@ -159,7 +141,7 @@ def test_admin2_press_release_merges_with_its_www_copy(site: Replica, db_url: st
     moved = [t["news_id"] for t in site.section_truth("press") if t["host"] == "admin2"]
     listing = site.url + "/briefing/pressReleaseList.do"
     crawl(site, db_url, tmp_path, "press")
-    first = stored(db_url)
+    first = stored_articles(db_url)
     assert {first[n].article.layout for n in moved} == {"admin2-press-2026"}
     for news_id in moved:  # the same releases, now served and linked from www
         site.room_host(news_id, "www")
@@ -168,9 +150,9 @@ def test_admin2_press_release_merges_with_its_www_copy(site: Replica, db_url: st
     # Its page changed (another layout, another ETag) but its content did not: no new article, no
     # new revision, one stored article per newsId.
     assert "seen 12, new 0, updated 0, unchanged 12, failed 0" in out, out
-    got = stored(db_url)
+    got = stored_articles(db_url)
     assert len(got) == 12 and all(got[n].article == first[n].article for n in moved)
-    assert revisions(db_url) == 12
+    assert revision_count(db_url) == 12
 
 
 def test_hwp_bomb_and_corrupt_hwp_fail_cleanly(site: Replica, db_url: str, tmp_path: Path) -> None:
@@ -183,7 +165,7 @@ def test_hwp_bomb_and_corrupt_hwp_fail_cleanly(site: Replica, db_url: str, tmp_p
     site.document_fault(paired["news_id"], hwp="corrupt")
     out = crawl(site, db_url, tmp_path, "press")
     assert "new 11" in out and "failed 1" in out, out
-    got = stored(db_url)
+    got = stored_articles(db_url)
     assert only["news_id"] not in got
     assert got[paired["news_id"]].article.body_source == "pdf"  # the next channel after a corrupt HWP
     assert_body(got[paired["news_id"]], paired)
@@ -202,7 +184,7 @@ def test_bomb_and_corrupt_pdf_fail_cleanly_as_crawl_errors(
     site.document_fault(placeholder["news_id"], pdf="corrupt")  # its viewer shows a placeholder
     out = crawl(site, db_url, tmp_path, "press")
     assert "seen 12, new 10, updated 0, unchanged 0, failed 2" in out, out
-    got = stored(db_url)
+    got = stored_articles(db_url)
     assert bombed["news_id"] not in got and placeholder["news_id"] not in got  # nothing half-stored
     run, errors = run_and_errors(db_url)
     assert run.status == "succeeded"
@@ -227,9 +209,9 @@ def test_a_hanging_download_meets_its_deadline_and_the_next_channel_is_used(
     crawl(site, db_url, tmp_path, "press", BRIEFING_CRAWL_TIMEOUT="2")
     # Bounded by the 2 s deadline, not by the replica's hang (which gives up after HANG_SECONDS).
     assert time.monotonic() - began < HANG_SECONDS
-    article = stored(db_url)[target["news_id"]].article
+    article = stored_articles(db_url)[target["news_id"]].article
     assert article.body_source == "pdf"
-    assert_body(stored(db_url)[target["news_id"]], target)
+    assert_body(stored_articles(db_url)[target["news_id"]], target)
     run, _ = run_and_errors(db_url)
     log = (tmp_path / "logs" / f"run-{run.id}.log").read_text(encoding="utf-8")
     assert f"newsId={target['news_id']}: hwpx channel failed: timeout" in log
@@ -242,7 +224,7 @@ def test_briefings_keep_their_speaker(site: Replica, db_url: str, tmp_path: Path
     # The replica varies what the page states; the list always names ministry and presenter.
     assert {t["page_speaker"] for t in truth} == {True, False}
     assert {t["speaker_in_body"] for t in truth} == {True, False}
-    got = stored(db_url)
+    got = stored_articles(db_url)
     for expected in truth:
         article = got[expected["news_id"]].article
         assert article.section == "briefing" and article.body_source == "page"
@@ -258,7 +240,7 @@ def test_fact_checks_come_from_their_list(site: Replica, db_url: str, tmp_path: 
     out = crawl(site, db_url, tmp_path, "fact")
     assert "seen 8, new 8" in out and "failed 0" in out, out
     truth = site.section_truth("fact")
-    got = stored(db_url)
+    got = stored_articles(db_url)
     for expected in truth:
         article = got[expected["news_id"]].article
         assert article.body_source == expected["body_source"]  # "list", or "pdf" for a preview row

@@ -9,7 +9,7 @@ import pytest
 
 import storage
 from storage import Database
-from tests.crawl_helpers import briefing, briefing_env
+from tests.crawl_helpers import briefing, briefing_env, stored_articles
 from tests.standins import feeds, feeds_fixture
 from tests.standins.feeds_fixture import FeedStandIn
 
@@ -59,16 +59,6 @@ def crawl(env: dict[str, str], name: str) -> str:
     return result.stdout
 
 
-def stored(db_url: str, source: str) -> dict[str, storage.StoredArticle]:
-    db = Database(db_url)
-    try:
-        with db.session() as session:
-            return {s.article.external_id: s for s in storage.iter_articles(session=session)
-                    if s.source == source}
-    finally:
-        db.dispose()
-
-
 def sources_json(env: dict[str, str]) -> dict[str, dict[str, object]]:
     result = briefing("sources", "list", "--format", "json", env=env)
     assert result.returncode == 0, result.stderr
@@ -98,7 +88,7 @@ def first_then_304_then_new(
     env: dict[str, str], db_url: str, standin: FeedStandIn, name: str, path: str, entries: int
 ) -> dict[str, storage.StoredArticle]:
     assert f"seen {entries}, new {entries}," in crawl(env, name)
-    articles = stored(db_url, f"feed:{name}")
+    articles = stored_articles(db_url, f"feed:{name}")
     assert len(articles) == entries
     # The second fetch is conditional and answered 304: nothing parsed, nothing stored.
     assert "seen 0, new 0, updated 0, unchanged 0, failed 0" in crawl(env, name)
@@ -109,7 +99,7 @@ def first_then_304_then_new(
     # A new entry changes the validators: the whole feed again, one new article, the rest unchanged.
     standin.add_entry(name)
     assert f"seen {entries + 1}, new 1, updated 0, unchanged {entries}," in crawl(env, name)
-    assert len(stored(db_url, f"feed:{name}")) == entries + 1
+    assert len(stored_articles(db_url, f"feed:{name}")) == entries + 1
     return articles
 
 
@@ -118,7 +108,7 @@ def test_summary_only_entries_get_the_page_s_text(
 ) -> None:
     env = sqlite_env
     assert "new 2," in crawl(env, "teasers")
-    articles = stored(sqlite_url, "feed:teasers")
+    articles = stored_articles(sqlite_url, "feed:teasers")
     article = articles["summary-0"].article
     assert article.body_source == "extracted" and article.url == f"{feed_standin.url}/articles/0.html"
     assert all(p in article.body_html for p in feeds.paragraphs(0))
@@ -193,7 +183,7 @@ def test_a_feed_with_one_poisoned_entry_among_39_stores_38(
                 "seen 39, new 0, updated 0, unchanged 38, failed 1"]  # "for good" no more
     for counts in expected:
         assert counts in crawl(env, "poisoned")
-        articles = stored(db_url, "feed:poisoned")
+        articles = stored_articles(db_url, "feed:poisoned")
         assert len(articles) == 38 and all(s.post_text for s in articles.values())
         assert "\x00" not in articles[f"poisoned-{feeds.NUL_ENTRY}"].article.title
         assert "\u202e" not in articles[f"poisoned-{feeds.BIDI_ENTRY}"].article.title
@@ -206,7 +196,7 @@ def test_an_unreachable_linked_page_keeps_the_feed_text_and_a_wrong_encoding_rea
     sqlite_env: dict[str, str], sqlite_url: str, feed_standin: FeedStandIn
 ) -> None:
     assert "seen 2, new 2, updated 0, unchanged 0, failed 0" in crawl(sqlite_env, "unreachable")
-    articles = stored(sqlite_url, "feed:unreachable")
+    articles = stored_articles(sqlite_url, "feed:unreachable")
     assert articles["/missing/0.html"].article.body_source == "summary"
     assert articles["/missing/0.html"].article.body_html == feeds.TEASER
     assert articles["/articles/1.html"].article.body_source == "extracted"
@@ -215,5 +205,5 @@ def test_an_unreachable_linked_page_keeps_the_feed_text_and_a_wrong_encoding_rea
     assert note.reason.endswith("kept the feed's own text")
     # EUC-KR bytes declared UTF-8: detected, stored readable, not as mojibake.
     assert "new 2," in crawl(sqlite_env, "euckr")
-    titles = {s.article.title for s in stored(sqlite_url, "feed:euckr").values()}
+    titles = {s.article.title for s in stored_articles(sqlite_url, "feed:euckr").values()}
     assert titles == {feeds.korea_title(0), feeds.korea_title(1)}
