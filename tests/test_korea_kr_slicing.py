@@ -154,6 +154,16 @@ EDITS = {
         1,
     ),
     "upper-case script": lambda h: h.replace("<main", "<SCRIPT>x</SCRIPT><main", 1),
+    "mixed-case script left open": lambda h: h.replace("<main", "<sCRIPT>x</script-x><main", 1),
+    "p left open before, its end tag in it": lambda h: h.replace("<main", "<p><main", 1).replace(
+        '<div class="article_body">', '</p><div class="article_body">', 1
+    ),
+    "list item open before, another in it": lambda h: h.replace("<main", "<ul><li><main", 1).replace(
+        '<div class="article_body">', '<li>x</li><div class="article_body">', 1
+    ),
+    "form open before, another in it": lambda h: h.replace("<main", "<form><main", 1).replace(
+        '<div class="article_body">', '<form><input></form><div class="article_body">', 1
+    ),
     "plaintext": lambda h: h.replace("<main", "<plaintext><main", 1),
     "textarea left open": lambda h: h.replace("<main", "<textarea><main", 1),
     "body end before it": lambda h: h.replace("<main", "</body><main", 1),
@@ -191,8 +201,10 @@ def test_the_edits_that_must_not_slice_do_not() -> None:
         "container in a comment", "comment left open before",
         "container in a script", "container unclosed", "stray end tag in it", "open quote before",
         "open quote, equals sign", "meta in the chrome", "canonical in the footer", "ld+json in the footer",
-        "ld+json hidden by a reference", "upper-case script", "plaintext", "textarea left open",
+        "ld+json hidden by a reference", "upper-case script", "mixed-case script left open",
+        "plaintext", "textarea left open",
         "body end before it", "second body", "section end in a comment in it", "script escape before",
+        "p left open before, its end tag in it",
     ):  # fmt: skip
         edited = EDITS[edit](html)
         assert edited != html, edit
@@ -209,7 +221,8 @@ SNIPPETS = (
     '<meta property="article:published_time" content="2020-01-01T00:00:00+09:00">',
     '<link rel="canonical" href="https://www.korea.kr/news/policyNewsView.do?newsId=7">',
     "<body>", "</body>", "<html>", "</html>", "<head>", "</head>", "<plaintext>", "<![CDATA[", "]]>",
-    "<SCRIPT>", "</SCRIPT>", "<?php ?>", "<!DOCTYPE html>", "</ x>", "<noscript>", "</noscript>",
+    "<SCRIPT>", "</SCRIPT>", "<sCRIPT>", "<Meta content=x name=y>",
+    "<?php ?>", "<!DOCTYPE html>", "</ x>", "<noscript>", "</noscript>",
     "<h1>가짜</h1>", '<div class="view_title"><h1>가짜</h1></div>', "<span>2020.01.01</span>",
     "&#43;", "&amp;", "<svg>", "</svg>", "<template>", "</template>",
 )  # fmt: skip

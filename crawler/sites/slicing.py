@@ -45,8 +45,9 @@ from domain.text import XML_DECLARATION
 _RAW = frozenset({"script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes"})
 _TOKEN = re.compile(
     r"<(?:(?P<comment>!--)|(?P<doctype>!(?i:doctype))|(?P<slash>/?)"
-    r"(?P<name>script|style|textarea|title|xmp|iframe|noembed|noframes|plaintext|meta|link|base|body|head|html)"
-    r"(?![a-z0-9])|[!?A-Z]|/[^a-z])"
+    # Tag names are case-insensitive: a name in mixed case is a token too (and then not followed).
+    r"(?P<name>(?i:script|style|textarea|title|xmp|iframe|noembed|noframes|plaintext|meta|link|base|body|head|html))"
+    r"(?![a-zA-Z0-9])|[!?A-Z]|/[^a-z])"
 )
 _WS = "[ \t\n\f\r]"
 _NAME = r"""[^ \t\n\f\r"'>/=<]"""
@@ -57,8 +58,6 @@ _START_TAG = re.compile(rf"<[a-z][a-z0-9]*{_ATTRIBUTES}>")
 _STRUCTURE = re.compile(
     r"</?(?:[bB][oO][dD][yY]|[hH][tT][mM][lL]|[hH][eE][aA][dD])(?![a-zA-Z0-9])|<!\[CDATA\["
 )
-_ID_BEFORE = re.compile(rf"(?i:\bid{_WS}*={_WS}*[\"']?)$")
-_OPENS_VALUE = re.compile(rf"={_WS}*$")
 _CONTAINER_TAGS = ("section", "div")
 _SENTINEL_ID = "briefing-slice-end"
 _SENTINEL = f'<div id="{_SENTINEL_ID}"></div>'
@@ -85,7 +84,7 @@ def _scan(html: str, pos: int, end: int, *, where: str) -> int | None:
             pos = close + 1
             continue
         name = m["name"]
-        if name is None or name == "plaintext":
+        if name is None or name == "plaintext" or not name.islower():
             return None  # <!…>, <?…>, </ without a name, upper-case tags: not followed here
         if m["slash"]:
             # An end tag is data-state markup; </body> or </html> before the container closes its ancestors.
@@ -129,9 +128,16 @@ def _at_tag_start(html: str, pos: int) -> bool:
         return False
     for quote in ('"', "'"):
         at = html.rfind(quote, 0, pos)
-        if at >= 0 and _OPENS_VALUE.search(html, max(0, at - 50), at):
+        if at >= 0 and html[_skip_space_back(html, at) - 1 : at].startswith("="):
             return False
     return True
+
+
+def _skip_space_back(html: str, end: int) -> int:
+    """The start of the run of HTML whitespace that ends at `end`."""
+    while end > 0 and html[end - 1] in " \t\n\f\r":
+        end -= 1
+    return end
 
 
 def _container_start(html: str, element_id: str) -> tuple[int, re.Match[str], str] | None:
@@ -164,10 +170,15 @@ def _container_end(html: str, start: int, name: str) -> int | None:
 
 
 def _ids_before(html: str, end: int, element_id: str) -> bool:
+    """Whether html[:end] may hold an element with this id (any spelling of `id = "…"`: one too many)."""
     at = html.find(element_id, 0, end)
     while at >= 0:
-        if _ID_BEFORE.search(html, max(0, at - 20), at):
-            return True
+        before = at - 1 if at > 0 and html[at - 1] in "\"'" else at
+        before = _skip_space_back(html, before)
+        if before > 0 and html[before - 1] == "=":
+            name = _skip_space_back(html, before - 1)
+            if html[max(0, name - 2) : name].lower() == "id":
+                return True
         at = html.find(element_id, at + 1, end)
     return False
 
