@@ -251,3 +251,13 @@ def mutated(draw: st.DrawFn) -> tuple[str, str]:
 def test_mutated_pages_read_the_same(page: tuple[str, str]) -> None:
     url, html = page
     assert_same(html, url, ("policy", "press"))
+
+
+def test_an_older_libxml2_parses_every_page_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    import crawler.sites.slicing as slicing
+
+    url, _, html = replica_pages()[3]
+    assert sliced_document(html, url, "container") is not None
+    monkeypatch.setattr(slicing, "_HTML5_TOKENIZER", False)
+    assert sliced_document(html, url, "container") is None
+    assert parse_article(html, url) == whole(html, url, "policy")

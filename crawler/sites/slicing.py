@@ -185,6 +185,8 @@ def _ids_before(html: str, end: int, element_id: str) -> bool:
 
 def sliced_document(html: str, url: str, element_id: str) -> Document | None:
     """The page parsed as head + the element with this id, or None when that is not provably the same."""
+    if not _HTML5_TOKENIZER:
+        return None
     html = XML_DECLARATION.sub("", html)
     found = _container_start(html, element_id)
     if found is None:
@@ -220,4 +222,7 @@ def sliced_document(html: str, url: str, element_id: str) -> Document | None:
 
 
 _BY_ID = etree.XPath("id($id)")
+# The checks follow the HTML5 tokenizer, which libxml2 has from 2.14 on (older versions end
+# comments, scripts and raw text differently): with an older one every page is parsed whole.
+_HTML5_TOKENIZER = etree.LIBXML_VERSION >= (2, 14)
 _PARSER = html_parser()  # its own: the error log of the last parse is read
