@@ -584,13 +584,13 @@ def test_the_body_is_parsed_once_per_article(monkeypatch: pytest.MonkeyPatch) ->
     import crawler.posts.tree as tree
 
     calls: list[str] = []
-    real = tree.fragment_fromstring
+    real = tree.fragments_fromstring
 
-    def counting(html: str, *args: object, **kwargs: object) -> HtmlElement:
+    def counting(html: str, *args: object, **kwargs: object) -> list[HtmlElement | str]:
         calls.append(html)
         return real(html, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(tree, "fragment_fromstring", counting)
+    monkeypatch.setattr(tree, "fragments_fromstring", counting)
     body = "<div><p>a</p><p><img src='/i.jpg' alt='c'></p><p>c</p><table><tr><td>1</td></tr></table></div>"
     normalize(article(body_html=body, subtitles=()), SEED_PROFILE)
     assert len(calls) == 1

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from lxml import etree
 
-from crawler.errors import NotAnArticle
+from crawler.errors import CrawlError, NotAnArticle
 from crawler.sites.html import (
     Document,
     Element,
@@ -63,6 +63,7 @@ from crawler.sites.korea_kr_urls import (
     parse_list_page,
     section_of,
 )
+from crawler.sites.slicing import sliced_document
 from domain.article import KST, Article, Attachment, Image
 
 __all__ = [
@@ -264,14 +265,23 @@ def _licence(doc: Document) -> tuple[int | None, bool]:
     return None, False
 
 
-def _attachment_name(link: Element) -> str:
+def _rows(link: Element, scope: Element) -> Iterator[Element]:
+    """The link's ancestors that can be a file's row, up to the scope's root (never the chrome above it)."""
+    for ancestor in link.iterancestors():
+        if ancestor.tag in ("p", "li", "dd", "tr"):
+            yield ancestor
+        if ancestor is scope:
+            return
+
+
+def _attachment_name(link: Element, scope: Element) -> str:
     # The name is the text node after the file-type icon, or the link text minus its action word.
     if name := next((t for img in css(link, "img") if (t := collapse(img.tail or ""))), ""):
         return name
     if name := collapse(ACTION_WORDS.sub("", text_of(link))):
         return name
     # An action-only link ("내려받기"): the name is the rest of its row.
-    row = next((a for a in link.iterancestors() if a.tag in ("p", "li", "dd", "tr")), None)
+    row = next(_rows(link, scope), None)
     if row is None:
         return ""
     actions = [a for a in css(row, "a") if not collapse(ACTION_WORDS.sub("", text_of(a)))]
@@ -300,7 +310,7 @@ def _attachments(doc: Document, base: str) -> tuple[Attachment, ...]:
             entry.viewer_url = entry.viewer_url or url
         elif not entry.url:
             entry.url = url
-        entry.name = entry.name or _attachment_name(link)
+        entry.name = entry.name or _attachment_name(link, doc.root)
     out = []
     for key, entry in files.items():
         file_id = key.removeprefix("id:") if key.startswith("id:") else None
@@ -393,8 +403,23 @@ def _article_scope(page: Document) -> Document:
 
 
 def parse_article(html: str, url: str, *, section: str = "policy") -> Article:
-    """Parse one korea.kr view page; raises LayoutChanged naming the first empty required field."""
-    page = Document.parse(html, url)
+    """Parse one korea.kr view page; raises LayoutChanged naming the first empty required field.
+
+    The page is parsed as its head and `#container` alone when that provably reads the same
+    (crawler/sites/slicing.py: the chrome around the container is most of the page); when
+    it does not, or when the sliced page is not an article, the whole page is parsed and
+    decides (the same article, or the whole page's error).
+    """
+    page = sliced_document(html, url, ARTICLE_CONTAINER)
+    if page is not None:
+        try:
+            return _parse(page, url, section)
+        except CrawlError:
+            pass
+    return _parse(Document.parse(html, url), url, section)
+
+
+def _parse(page: Document, url: str, section: str) -> Article:
     canonical = _article_url(page, url)
     doc = _article_scope(page)
     layout = detect(doc, section, url)
