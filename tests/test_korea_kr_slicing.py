@@ -115,6 +115,12 @@ def test_a_missing_title_is_still_the_layout_error_naming_it() -> None:
 EDITS = {
     "no container": lambda h: h.replace('id="container"', 'id="content"'),
     "container twice, in the chrome": lambda h: h.replace("<main", '<div id="container"></div><main', 1),
+    "container twice, by a character reference": lambda h: h.replace(
+        "<main", '<div id="&#99;ontainer"><p>가짜</p></div><main', 1
+    ),
+    "container twice, by a hex reference": lambda h: h.replace(
+        "<main", "<div id=cont&#x61;iner></div><main", 1
+    ),
     "container twice, after it": lambda h: h.replace("</main>", '</main><div id="container">x</div>', 1),
     "container in a comment": lambda h: h.replace(
         '<section id="container">', '<!-- <section id="container">', 1
@@ -199,6 +205,7 @@ def test_the_edits_that_must_not_slice_do_not() -> None:
     url, _, html = replica_pages()[2]
     for edit in (
         "container in a comment", "comment left open before",
+        "container twice, by a character reference", "container twice, by a hex reference",
         "container in a script", "container unclosed", "stray end tag in it", "open quote before",
         "open quote, equals sign", "meta in the chrome", "canonical in the footer", "ld+json in the footer",
         "ld+json hidden by a reference", "upper-case script", "mixed-case script left open",

@@ -19,7 +19,8 @@ prove that the skipped text cannot change it (libxml2 2.14 tokenizes as HTML5 do
   (`_at_tag_start`);
 * no skipped text holds a `<meta>`, `<link>`, `<base>`, an ld+json script (any script whose
   start tag says "json" or holds a character reference), or, before the container, another
-  `id="container"` (`by_id` answers the first one) or a `<body>`/`<html>`/`<head>` tag;
+  `id="container"` (`by_id` answers the first one; an id with a character reference counts
+  as one) or a `<body>`/`<html>`/`<head>` tag;
 * the container is cut at its matching end tag by counting start and end tags; a sentinel
   element after the cut proves the count right (the container closed at the cut: the sentinel
   is its next sibling, nothing in between), and the sliced parse must report no mismatched or
@@ -169,8 +170,16 @@ def _container_end(html: str, start: int, name: str) -> int | None:
     return pos + 1
 
 
+# An id spelled with a character reference (id="&#99;ontainer") is the same id to the parser.
+_ID_WITH_REFERENCE = re.compile(
+    r"""(?<![a-zA-Z0-9_:.-])[iI][dD][ \t\n\f\r]*=[ \t\n\f\r]*(?:"[^"]*&|'[^']*&|[^ \t\n\f\r"'>]*&)"""
+)
+
+
 def _ids_before(html: str, end: int, element_id: str) -> bool:
     """Whether html[:end] may hold an element with this id (any spelling of `id = "…"`: one too many)."""
+    if _ID_WITH_REFERENCE.search(html, 0, end):
+        return True
     at = html.find(element_id, 0, end)
     while at >= 0:
         before = at - 1 if at > 0 and html[at - 1] in "\"'" else at
