@@ -17,6 +17,7 @@ crawl's own process (tests that hand in their own renderer; machines with one co
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import multiprocessing
 import os
@@ -252,6 +253,9 @@ def _start(
         install_log_redaction()
         add_crawl_handler(log_format, run_id)
     _writer = BatchWriter(database_url, run_id, PostRenderer.from_path(profile_path))
+    # What start-up made lives as long as the process: out of the collector's full walks.
+    gc.collect()
+    gc.freeze()
 
 
 def _exit_with(parent: int) -> None:
