@@ -63,6 +63,9 @@ def scrapy_settings(options: CrawlOptions) -> dict[str, Any]:
         "BRIEFING_FLUSH_SECONDS": o.crawl_flush_seconds,
         "BRIEFING_PROGRESS": True,
         "BRIEFING_WRITER": writer_kind(o.crawl_writer),
+        # A writer process parses the article pages that need nothing more from the site
+        # (crawler.pages): off the reactor's thread, on the writer's core.
+        "BRIEFING_PARSE_IN_WRITER": writer_kind(o.crawl_writer) == "process",
         "BRIEFING_LOG_FORMAT": o.log_format,
         "COOKIES_ENABLED": True,
         # Scrapy's own handler prints multi-line records; crawler.run installs a one-line one.
