@@ -31,6 +31,11 @@ from crawler.writer import Batch, Writer, WriterKind, Written, start_writer
 
 logger = logging.getLogger(__name__)
 
+# Batches handed to the writer and not written yet. Items wait for room beyond that, and Scrapy
+# stops taking responses while they wait: a writer slower than the fetching (article pages it
+# parses are 60-70 KiB each) never has more than this many batches queued in memory.
+MAX_BATCHES_WRITING = 2
+
 
 class StoragePipeline:
     def __init__(
@@ -63,6 +68,8 @@ class StoragePipeline:
         self.writer_kind = writer_kind
         self.log_format = log_format
         self.writer: Writer | None = None
+        self.writing = 0  # batches handed to the writer, not written yet
+        self.written = asyncio.Event()  # set whenever one is
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
@@ -89,6 +96,9 @@ class StoragePipeline:
         )  # fmt: skip
 
     async def process_item(self, item: Any) -> Any:
+        while self.writing >= MAX_BATCHES_WRITING and self.storage_error is None:
+            self.written.clear()
+            await self.written.wait()
         ok = True
         if isinstance(item, ParsedArticle):
             ok = self._accept(item)
@@ -147,11 +157,15 @@ class StoragePipeline:
         if not len(batch) or self.storage_error is not None:
             return  # nothing to write, or the database already failed and the crawl is stopping
         assert self.writer is not None, "open_spider starts the writer"
+        self.writing += 1
         try:
             result = await self.writer.write(batch)
         except Exception as exc:  # the database itself failed; stop the crawl, it cannot store
             await self._storage_failed(exc)
             return
+        finally:
+            self.writing -= 1
+            self.written.set()
         self.totals.add(result)
         if result.yield_counts and (stats := stats_of(self)) is not None:
             for key, n in result.yield_counts.items():
