@@ -1,7 +1,8 @@
 """Item pipeline: buffers items and hands each batch to the crawl's writer, item by item isolated.
 
-Every article is cleaned (control characters, bidirectional overrides) where it enters here,
-and one whose text was decoded in the wrong encoding becomes that item's error. The writer
+Every article is cleaned (control characters, bidirectional overrides) where it enters here
+(`Batch.admit`), and one whose text was decoded in the wrong encoding becomes that item's error;
+an article page handed over unparsed (crawler.pages) is parsed and admitted by the writer. The writer
 (crawler/writer.py: its own process by default) stores a batch in one transaction; an article
 the database refuses is that item's error and the rest of the batch is stored. Posts are
 rendered outside the write transaction, and a rendering that fails is that item's error too.
@@ -23,13 +24,17 @@ from scrapy.exceptions import DropItem
 from crawler import progress
 from crawler.drift import count_item, stats_of
 from crawler.items import FailedPage, ItemNote, NotModified, ParsedArticle, SourceCheck
+from crawler.pages import FetchedPage
 from crawler.posts.render import PostRenderer
 from crawler.protocol import ItemFailed
 from crawler.writer import Batch, Writer, WriterKind, Written, start_writer
-from domain.text import clean_article, decoding_damage
-from storage.validators import HttpValidators
 
 logger = logging.getLogger(__name__)
+
+# Batches handed to the writer and not written yet. Items wait for room beyond that, and Scrapy
+# stops taking responses while they wait: a writer slower than the fetching (article pages it
+# parses are 60-70 KiB each) never has more than this many batches queued in memory.
+MAX_BATCHES_WRITING = 2
 
 
 class StoragePipeline:
@@ -63,6 +68,8 @@ class StoragePipeline:
         self.writer_kind = writer_kind
         self.log_format = log_format
         self.writer: Writer | None = None
+        self.writing = 0  # batches handed to the writer, not written yet
+        self.written = asyncio.Event()  # set whenever one is
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
@@ -89,9 +96,21 @@ class StoragePipeline:
         )  # fmt: skip
 
     async def process_item(self, item: Any) -> Any:
+        while self.writing >= MAX_BATCHES_WRITING and self.storage_error is None:
+            self.written.clear()
+            await self.written.wait()
         ok = True
         if isinstance(item, ParsedArticle):
             ok = self._accept(item)
+        elif isinstance(item, FetchedPage):
+            # Parsed by the writer: a page it cannot parse comes back as a rejected item, and
+            # its yield (crawler.drift) with the batch's result.
+            self.batch.pages.append(item)
+            if self.progress_events:
+                progress.emit("item", ok=True)
+            if len(self.batch) >= self.batch_size or time.monotonic() - self.last_flush >= self.flush_seconds:
+                await self.flush()
+            return item
         elif isinstance(item, NotModified):
             self.batch.not_modified.append(item)
         elif isinstance(item, FailedPage):
@@ -116,17 +135,12 @@ class StoragePipeline:
         return item
 
     def _accept(self, item: ParsedArticle) -> bool:
-        """The one place articles enter storage: cleaned, and refused when wrongly decoded."""
-        article = clean_article(item.article)
-        if (damage := decoding_damage(article)) is not None:
-            failure = FailedPage(article.url, "encoding", damage, stage="article")
+        """Articles enter storage through `Batch.admit`: cleaned, and refused when wrongly decoded."""
+        failure = self.batch.admit(item)
+        if failure is not None:
             self.batch.failures.append(failure)
             self._reject([failure])
             return False
-        self.batch.articles.append(article)
-        validators = HttpValidators(item.etag, item.last_modified)
-        if validators:  # a channel without validators (an API) must not erase the page's
-            self.batch.validators[(article.source, article.external_id)] = validators
         return True
 
     def _reject(self, failures: list[FailedPage]) -> None:
@@ -143,12 +157,19 @@ class StoragePipeline:
         if not len(batch) or self.storage_error is not None:
             return  # nothing to write, or the database already failed and the crawl is stopping
         assert self.writer is not None, "open_spider starts the writer"
+        self.writing += 1
         try:
             result = await self.writer.write(batch)
         except Exception as exc:  # the database itself failed; stop the crawl, it cannot store
             await self._storage_failed(exc)
             return
+        finally:
+            self.writing -= 1
+            self.written.set()
         self.totals.add(result)
+        if result.yield_counts and (stats := stats_of(self)) is not None:
+            for key, n in result.yield_counts.items():
+                stats.inc_value(key, n)
         self._reject(result.rejected)
         if self.progress_events:
             progress.emit("stored", new=result.new, updated=result.updated,

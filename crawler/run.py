@@ -9,6 +9,7 @@ holds one line per failed item; Scrapy's own chatter is kept to warnings and err
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 from typing import Any
@@ -81,8 +82,10 @@ def _crawl(options: CrawlOptions, tally: RunTally) -> Finished:
 
     process = AsyncCrawlerProcess(scrapy_settings(options))
     crawler = process.create_crawler(spider_class(options.source))
+    _quiet_scrapy_debug()
     crawler.signals.connect(tally.item_scraped, signal=signals.item_scraped)
     crawler.signals.connect(tally.item_error, signal=signals.item_error)
+    crawler.signals.connect(freeze_startup_objects, signal=signals.spider_opened)
     stop_listening = progress.listen(tally.on_event)
     logger.info(f"crawl {options.target} {options.since}..{options.until} from {options.base_url}")
     try:
@@ -145,6 +148,24 @@ class RunTally(Tally):
             # Counted once as an item when scraped; now it counts as a failed one, too.
             self.failed_by_kind[event.kind] += 1
             logger.warning(f"failed {event.stage} {event.kind} {event.url}: {event.reason}")
+
+
+def _quiet_scrapy_debug() -> None:
+    """Scrapy's logging set-up (in AsyncCrawlerProcess) puts the root logger at NOTSET and its
+    own at DEBUG: every response and every item then made a DEBUG record ("Crawled …",
+    "Scraped from …" with the item's whole repr), which the redaction formatted and the crawl's
+    handler (crawler.logs) then dropped. Only Scrapy's warnings and errors reach the run log,
+    so only those are made; our own loggers stay at INFO, as add_crawl_handler set them."""
+    logging.getLogger().setLevel(logging.INFO)
+    logging.getLogger("scrapy").setLevel(logging.WARNING)
+
+
+def freeze_startup_objects() -> None:
+    """Move what start-up made (modules, Scrapy's components: some 150,000 objects) out of the
+    garbage collector's sight: a full collection no longer walks them each time (about 0.3 ms of
+    the reactor's thread per article). They live until the process ends anyway."""
+    gc.collect()
+    gc.freeze()
 
 
 def _options_problem(exc: ValueError) -> str:

@@ -6,8 +6,10 @@ database refuses is that item's error), then the posts of what changed are rende
 with the run's errors and counts.
 
 By default the writer runs in a process of its own (`WriterProcess`), as the crawl child runs
-apart from the service: parsing holds the reactor's thread, rendering and storing hold a writer,
+apart from the service: fetching holds the reactor's thread, rendering and storing hold a writer,
 and in one process both would take turns under one interpreter lock; in two they use two cores.
+A writer process also parses the article pages the spider hands over unparsed (crawler.pages):
+a batch's pages become its articles, or failed items, before anything is stored.
 The writer process ignores the crawl's stop signals: the crawl child tells it when to finish, so
 a stopped crawl still stores what it has and never loses a batch half-written. If the crawl
 child dies, the writer sees its pipe close and exits. `WriterThread` keeps the writer in the
@@ -17,6 +19,7 @@ crawl's own process (tests that hand in their own renderer; machines with one co
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import multiprocessing
 import os
@@ -24,13 +27,16 @@ import signal
 import sys
 import threading
 import time
+from collections import Counter
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from crawler.items import FailedPage, ItemNote, NotModified, SourceCheck
+from crawler.items import FailedPage, ItemNote, NotModified, ParsedArticle, SourceCheck
+from crawler.pages import FetchedPage, parse_page, yield_counts
 from crawler.posts.render import PostRenderer
 from domain.article import Article
+from domain.text import clean_article, decoding_damage
 from storage import Database, add_counts, record_check, record_errors, upsert_articles
 from storage.articles import known_ids, store_posts
 from storage.types import PostWanted
@@ -51,9 +57,23 @@ class Batch:
     not_modified: list[NotModified] = field(default_factory=list)
     # The article pages' HTTP validators by (source, external_id).
     validators: dict[tuple[str, str], HttpValidators] = field(default_factory=dict)
+    # Article pages the writer parses (crawler.pages); each becomes an article or a failure.
+    pages: list[FetchedPage] = field(default_factory=list)
 
     def __len__(self) -> int:
-        return len(self.articles) + len(self.failures) + len(self.notes) + len(self.not_modified)
+        return (len(self.articles) + len(self.failures) + len(self.notes) + len(self.not_modified)
+                + len(self.pages))
+
+    def admit(self, item: ParsedArticle) -> FailedPage | None:
+        """The one place articles enter storage: cleaned, and refused when wrongly decoded."""
+        article = clean_article(item.article)
+        if (damage := decoding_damage(article)) is not None:
+            return FailedPage(article.url, "encoding", damage, stage="article")
+        self.articles.append(article)
+        validators = HttpValidators(item.etag, item.last_modified)
+        if validators:  # a channel without validators (an API) must not erase the page's
+            self.validators[(article.source, article.external_id)] = validators
+        return None
 
 
 @dataclass(slots=True)
@@ -66,6 +86,8 @@ class Written:
     failed: int = 0  # every failed item: in the spider, wrongly decoded, refused, not rendered
     # The failed ones that the spider delivered as articles (not yet reported to the crawl child).
     rejected: list[FailedPage] = field(default_factory=list)
+    # Drift counters (crawler.drift) of the pages this batch parsed, for the crawl's stats.
+    yield_counts: Counter[str] = field(default_factory=Counter)
 
     def add(self, other: Written) -> None:
         self.new += other.new
@@ -103,7 +125,9 @@ class BatchWriter:
         cannot take is a failed item and is not stored. The rest are written in one transaction
         (an article the database refuses is a failed item); then the posts of what changed are
         rendered, again outside the transaction, and stored with the run's errors and counts.
+        Pages not parsed yet are parsed first; one the parser refuses is a failed item.
         """
+        parse_failures, counts = self._parse_pages(batch)
         with self.db.session(read_only=True) as session:
             known = known_ids(session=session, keys=[(a.source, a.external_id) for a in batch.articles])
         ready, early = self._render_new([a for a in batch.articles if (a.source, a.external_id) not in known])
@@ -114,6 +138,7 @@ class BatchWriter:
             self._store_validators(session, batch, refused=refused)
         late = self._render(result.posts, ready)  # outside the write transaction
         rejected = [
+            *parse_failures,
             *early.failures,
             *(FailedPage(f.url, "store_error", f.reason, stage="store") for f in result.failed),
             *late.failures,
@@ -134,13 +159,30 @@ class BatchWriter:
                 add_counts(
                     session=session,
                     run_id=self.run_id,
-                    seen=len(batch.articles) + len(batch.failures) + len(batch.not_modified),
+                    seen=(len(batch.articles) + len(batch.failures) + len(batch.not_modified)
+                          + len(parse_failures)),
                     new=result.new,
                     updated=result.updated,
                     unchanged=result.unchanged,
                     failed=len(failures),
                 )
-        return Written(result.new, result.updated, result.unchanged, len(failures), rejected)
+        return Written(result.new, result.updated, result.unchanged, len(failures), rejected, counts)
+
+    def _parse_pages(self, batch: Batch) -> tuple[list[FailedPage], Counter[str]]:
+        """Parse the batch's pages into its articles (crawler.pages); returns the failures, which
+        the spider would have yielded, and the parsed items' drift counters."""
+        failures: list[FailedPage] = []
+        counted: list[ParsedArticle | FailedPage] = []
+        for page in batch.pages:
+            item = parse_page(page)
+            if isinstance(item, ParsedArticle) and (refused := batch.admit(item)) is not None:
+                failures.append(refused)  # wrongly decoded: failed, not counted in the yield
+                continue
+            if isinstance(item, FailedPage):
+                failures.append(item)
+            counted.append(item)
+        batch.pages = []
+        return failures, yield_counts(counted) if counted else Counter()
 
     def _store_validators(self, session: Any, batch: Batch, *, refused: set[tuple[str, str]]) -> None:
         # Same transaction as the articles: validators are never stored without what they describe.
@@ -252,6 +294,9 @@ def _start(
         install_log_redaction()
         add_crawl_handler(log_format, run_id)
     _writer = BatchWriter(database_url, run_id, PostRenderer.from_path(profile_path))
+    # What start-up made lives as long as the process: out of the collector's full walks.
+    gc.collect()
+    gc.freeze()
 
 
 def _exit_with(parent: int) -> None:

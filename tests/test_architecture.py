@@ -135,7 +135,7 @@ def test_the_graph_sees_the_code() -> None:
     # Guards the test itself: a parser that found no edges would pass every rule below.
     assert "scheduler.service" in GRAPH and "domain.article" in GRAPH
     assert "domain.article" in GRAPH["domain.merge"]
-    assert "storage" in {_package_of(t, 1) for t in GRAPH["crawler.pipeline"]}
+    assert "storage" in {_package_of(t, 1) for t in GRAPH["crawler.writer"]}
 
 
 def test_no_module_cycles() -> None:

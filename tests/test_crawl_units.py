@@ -84,6 +84,28 @@ def test_default_settings_are_polite() -> None:
     copy.deepcopy(s)
 
 
+def test_the_child_makes_no_scrapy_debug_records() -> None:
+    """Scrapy's set-up enables DEBUG everywhere; a record per response and per item (the item's
+    whole repr, formatted by the redaction) was made only to be dropped by the crawl's handler."""
+    import logging
+
+    from crawler.run import _quiet_scrapy_debug
+
+    root, scrapy_logger = logging.getLogger(), logging.getLogger("scrapy")
+    saved = (root.level, scrapy_logger.level)
+    try:
+        root.setLevel(logging.NOTSET)  # what AsyncCrawlerProcess's configure_logging leaves
+        scrapy_logger.setLevel(logging.DEBUG)
+        _quiet_scrapy_debug()
+        assert not logging.getLogger("scrapy.core.scraper").isEnabledFor(logging.INFO)
+        assert logging.getLogger("scrapy.core.scraper").isEnabledFor(logging.WARNING)
+        assert logging.getLogger("crawler.run").isEnabledFor(logging.INFO)
+        assert not logging.getLogger("crawler.run").isEnabledFor(logging.DEBUG)
+    finally:
+        root.setLevel(saved[0])
+        scrapy_logger.setLevel(saved[1])
+
+
 @pytest.mark.parametrize(
     ("attempt", "base", "retry_after", "expected"),
     [

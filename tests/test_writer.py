@@ -58,3 +58,41 @@ def test_auto_takes_a_process_only_with_a_second_core() -> None:
     cores = len(os.sched_getaffinity(0))
     assert writer_kind("auto") == ("process" if cores > 1 else "thread")
     assert writer_kind("thread") == "thread" and writer_kind("process") == "process"
+
+
+def test_the_pipeline_hands_a_slow_writer_at_most_two_batches_at_once() -> None:
+    """Items wait while two batches are being written: the pages of a writer that falls behind
+    do not pile up in the crawl child's memory, and every item is still written once."""
+    from crawler.items import NotModified
+    from crawler.pipeline import MAX_BATCHES_WRITING, StoragePipeline
+
+    class SlowWriter:
+        def __init__(self) -> None:
+            self.active = self.most = 0
+            self.items: list[str] = []
+
+        async def write(self, batch: Batch) -> Written:
+            self.active += 1
+            self.most = max(self.most, self.active)
+            await asyncio.sleep(0.01)
+            self.items += [n.external_id for n in batch.not_modified]
+            self.active -= 1
+            return Written(unchanged=len(batch.not_modified))
+
+        async def record_check(self, check: object) -> None: ...
+
+        def close(self) -> None: ...
+
+    pipeline = StoragePipeline(database_url="sqlite://", run_id=None, batch_size=1)
+    writer = SlowWriter()
+    pipeline.writer = writer
+
+    async def crawl() -> None:
+        await asyncio.gather(*(pipeline.process_item(NotModified("korea_kr", str(i), f"https://x/{i}"))
+                               for i in range(20)))
+        await pipeline.close_spider()
+
+    asyncio.run(crawl())
+    assert writer.most == MAX_BATCHES_WRITING == 2
+    assert sorted(writer.items, key=int) == [str(i) for i in range(20)]
+    assert pipeline.totals.unchanged == 20

@@ -23,7 +23,7 @@ from urllib.parse import urljoin, urlsplit
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.http import FormRequest, Request, Response
+from scrapy.http import FormRequest, Request, Response, TextResponse
 from twisted.python.failure import Failure
 
 from crawler import progress
@@ -31,6 +31,7 @@ from crawler.documents import DocumentError, DocumentLimits, document_paragraphs
 from crawler.drift import count_list, stats_of
 from crawler.errors import CrawlError
 from crawler.items import FailedPage, NotModified, ParsedArticle
+from crawler.pages import FetchedPage, with_list_fields
 from crawler.sites import korea_kr
 from crawler.sites.korea_kr_press import (
     ViewerRef,
@@ -39,7 +40,6 @@ from crawler.sites.korea_kr_press import (
     inline_body,
     viewer_paragraphs,
     viewer_ref,
-    with_speaker,
 )
 from crawler.sites.korea_kr_urls import is_viewer_url, site_url
 from crawler.spiders.failures import failure_kind
@@ -125,6 +125,8 @@ class KoreaKrSpider(scrapy.Spider):
         self.attachment_maxsize = DEFAULT_ATTACHMENT_MAXSIZE
         self.attachment_timeout = 30.0
         self.limits = DocumentLimits(max_input_bytes=self.attachment_maxsize)
+        # Article pages that need nothing more from the site go to the writer unparsed (crawler.pages).
+        self.parse_in_writer = False
         self._db: Any = None
 
     @classmethod
@@ -138,6 +140,7 @@ class KoreaKrSpider(scrapy.Spider):
             "BRIEFING_ATTACHMENT_TIMEOUT", s.getfloat("DOWNLOAD_TIMEOUT", 30)
         )
         spider.limits = DocumentLimits(max_input_bytes=spider.attachment_maxsize)
+        spider.parse_in_writer = s.getbool("BRIEFING_PARSE_IN_WRITER", False)
         crawler.signals.connect(spider.closed_database, signal=signals.spider_closed)
         return spider
 
@@ -244,11 +247,20 @@ class KoreaKrSpider(scrapy.Spider):
 
     def parse_article(
         self, response: Response, canonical: str, item: korea_kr.ListItem | None = None
-    ) -> Iterator[Request | ParsedArticle | NotModified | FailedPage]:
+    ) -> Iterator[Request | ParsedArticle | NotModified | FailedPage | FetchedPage]:
         if response.status == 304:
             yield NotModified(korea_kr.SOURCE, canonical.rsplit("=", 1)[1], canonical)
             return
         etag, last_modified = header(response, "ETag"), header(response, "Last-Modified")
+        offload = self.parse_in_writer and self.section not in DOCUMENT_SECTIONS
+        if offload and isinstance(response, TextResponse):
+            # Nothing more to fetch for this article: the writer parses it (crawler.pages).
+            yield FetchedPage(
+                "korea_kr", canonical, response.body, response.encoding, self.section, etag, last_modified,
+                ministry=item.ministry if item is not None else None,
+                presenter=item.presenter if item is not None else None,
+            )  # fmt: skip
+            return
         try:
             article = korea_kr.parse_article(response.text, canonical, section=self.section)
         except CrawlError as exc:
@@ -278,11 +290,7 @@ class KoreaKrSpider(scrapy.Spider):
         """Fields the view page may lack but its list row states (briefings: ministry, presenter)."""
         if item is None:
             return article
-        if not article.ministry and item.ministry:
-            article = article.with_changes(ministry=item.ministry)
-        if article.section in korea_kr.BRIEFING_SECTIONS and not article.speaker:
-            article = with_speaker(article, item.presenter)
-        return article
+        return with_list_fields(article, item.ministry, item.presenter)
 
     def article_failed(self, failure: Failure) -> Iterator[FailedPage]:
         request = failure.request  # type: ignore[attr-defined]
