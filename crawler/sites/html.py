@@ -107,46 +107,34 @@ def first_match(element: Element, selectors: Sequence[str]) -> list[Element]:
     return []
 
 
+def _visible_parts(node: Element, parts: list[str], edge: str, exclude: Collection[Element]) -> None:
+    # A module-level function, not a closure: a recursive inner function is a reference cycle
+    # that kept each page's whole tree alive until the cyclic collector ran.
+    # Comments and processing instructions carry their content in `.text`: never visible.
+    if not isinstance(node.tag, str) or node.tag in _INVISIBLE_TAGS or node in exclude:
+        return
+    block = node.tag in BLOCK_TAGS
+    if block:
+        parts.append(edge)
+    parts.append(node.text or "")
+    for child in node:
+        _visible_parts(child, parts, edge, exclude)
+        parts.append(child.tail or "")
+    if block:
+        parts.append(edge)
+
+
 def text_of(element: Element, *, exclude: Collection[Element] = ()) -> str:
     """Visible text of an element, words kept apart at block edges and <br>, whitespace collapsed."""
     parts: list[str] = []
-
-    def walk(node: Element) -> None:
-        # Comments and processing instructions carry their content in `.text`: never visible.
-        if not isinstance(node.tag, str) or node.tag in _INVISIBLE_TAGS or node in exclude:
-            return
-        block = node.tag in BLOCK_TAGS
-        if block:
-            parts.append(" ")
-        parts.append(node.text or "")
-        for child in node:
-            walk(child)
-            parts.append(child.tail or "")
-        if block:
-            parts.append(" ")
-
-    walk(element)
+    _visible_parts(element, parts, " ", exclude)
     return collapse("".join(parts))
 
 
 def text_lines(element: Element) -> list[str]:
     """Visible text split where the page breaks lines (<br> and block edges), each line collapsed."""
     parts: list[str] = []
-
-    def walk(node: Element) -> None:
-        if not isinstance(node.tag, str) or node.tag in _INVISIBLE_TAGS:
-            return
-        block = node.tag in BLOCK_TAGS
-        if block:
-            parts.append("\n")
-        parts.append(node.text or "")
-        for child in node:
-            walk(child)
-            parts.append(child.tail or "")
-        if block:
-            parts.append("\n")
-
-    walk(element)
+    _visible_parts(element, parts, "\n", ())
     return [line for line in (collapse(t) for t in "".join(parts).split("\n")) if line]
 
 
