@@ -1,12 +1,17 @@
-"""Korean full-text search: FTS5 trigram + 2-gram index on SQLite, pg_trgm + 2-gram GIN on PostgreSQL.
+"""Korean full-text search: FTS5 trigram + 2-gram index on SQLite, 2-gram + character GIN on PostgreSQL.
 
 Korean particles stick to words (자율제조를) and many queries are two characters (예산, AI).
 Trigram indexes match inside words but never match fewer than 3 characters, so words of 2
 characters go to an index of in-word 2-grams, and single characters to an index of the
 characters of the text (on SQLite one-character terms in the same contentless FTS5 table as the
-2-grams, storage/grams.py; on PostgreSQL a GIN index over article_chars(search_text)). Every
-user word is quoted or escaped so search syntax in the input stays literal. The index
-structures are created by the migrations (storage/migrations/versions/0001_initial.py, 0004).
+2-grams, storage/grams.py; on PostgreSQL a GIN index over article_chars(search_text)). On
+PostgreSQL words of 3+ characters go through the 2-gram index too: the AND of their 2-grams is
+a superset, rechecked against the texts newest first until a page is found (migration 0005
+dropped its pg_trgm index, which that route never used). SQLite keeps the trigram table: it
+answers a rare word whose 2-grams are all common without reading a text, where the 2-gram
+route reads the text of every article holding those 2-grams. Every user word is quoted or
+escaped so search syntax in the input stays literal. The index structures are created by the
+migrations (storage/migrations/versions/0001_initial.py, 0004, 0005).
 
 Both backends plan adaptively: a frequent word is found fastest by walking the newest
 articles and filtering them with LIKE, a rare one through the indexes (which hand back every
@@ -146,12 +151,16 @@ def _pg_chars() -> ColumnElement[Any]:
 
 def _pg_indexed(word: str) -> ColumnElement[bool]:
     # The ILIKE (or strpos) keeps the answer identical to the walk's: the GIN indexes hold
-    # lower-cased terms, a superset for words with case.
+    # lower-cased terms, a superset for words with case, and a word of 3+ characters is looked
+    # up by its 2-grams, which may sit apart.
     if len(word) == 1:
         return and_(_pg_chars().contains(literal([word], ARRAY(Text))), _contains(word, "postgresql"))
-    if len(word) == 2:
-        return and_(_pg_bigrams().contains(literal([word], ARRAY(Text))), _like(word))
-    return _like(word)  # pg_trgm's GIN index serves ILIKE for 3+ characters
+    return and_(_pg_bigrams().contains(literal(_pg_terms(word), ARRAY(Text))), _contains(word, "postgresql"))
+
+
+def _pg_terms(word: str) -> list[str]:
+    """The 2-grams every text holding `word` (2+ characters) has in article_bigrams."""
+    return [word[i : i + 2] for i in range(len(word) - 1)]
 
 
 def match_clause(query: str, dialect: str) -> ColumnElement[bool] | None:
@@ -209,10 +218,11 @@ def _pg_candidates_first(words: list[str], build: Build) -> Select[*tuple[Any, .
     so no row's text is read), the character index "holds every 1-character word"; together a
     superset of the rows holding the words. Those candidates are sorted by date from the row
     headers alone, and the ILIKE then reads the text of the newest candidates one by one until
-    it has a page. pg_trgm's index would recheck every candidate's text before the sort: for a
-    word in 2 % of 100,000 articles, 2,000 texts.
+    it has a page. pg_trgm's index (dropped by migration 0005) rechecked every candidate's text
+    before the sort: for a word in 2 % of 100,000 articles, 2,000 texts. A rare word whose
+    2-grams are all common still reads the text of every candidate.
     """
-    wanted = sorted({w[i : i + 2] for w in words for i in range(len(w) - 1)})
+    wanted = sorted({gram for w in words for gram in _pg_terms(w)})
     chars = sorted({w for w in words if len(w) == 1})
     indexed: list[ColumnElement[bool]] = []
     if wanted:
@@ -250,7 +260,7 @@ def _walk(session: Session, words: list[str], build: Build, walk_rows: int) -> R
         return None
     # The window: the newest rows that pass the other filters, in order, with their text. The
     # filter reads the text of those rows only; a join back to the table let PostgreSQL's
-    # planner match the word over the whole table first (a hash join fed by the trigram index).
+    # planner match the word over the whole table first (a hash join fed by an index).
     window = (
         plain.add_columns(
             ArticleRow.published_at.label("walk_published_at"), ArticleRow.search_text.label("walk_text")
@@ -306,24 +316,20 @@ def _pg_route(session: Session, stmt: Select[*tuple[Any, ...]], *, walk: bool) -
 
 
 def check_backend(session: Session) -> str | None:
-    """Why Korean search cannot use its indexes on this database, or None when it can.
+    """Why Korean search cannot find Korean words through its indexes here, or None when it can.
 
-    pg_trgm ignores characters the database's LC_CTYPE does not call letters: under `C`,
-    Hangul yields no trigram and every search scans the whole GIN index.
+    PostgreSQL's 2-gram index cuts the text into words with the regular expression `\\W+`,
+    whose idea of a letter comes from the database's LC_CTYPE: under `C`, Hangul is no letter,
+    the index holds no Korean 2-gram and the index route finds no Korean word of 2+ characters.
+    (pg_trgm, which the schema no longer uses since migration 0005, is not asked for.)
     """
     if session.get_bind().dialect.name != "postgresql":
         return None
-    schema = session.scalar(
-        text("SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_trgm'")
+    if session.scalar(text("SELECT article_bigrams('한국')")) == ["한국"]:
+        return None
+    ctype = session.scalar(text("SELECT datctype FROM pg_database WHERE datname = current_database()"))
+    return (
+        f"the 2-gram index finds no words in Hangul under LC_CTYPE={ctype}: Korean words of 2 or more "
+        "characters are found only among the newest articles; create the database with LC_CTYPE "
+        "C.UTF-8 or en_US.UTF-8 (docker: POSTGRES_INITDB_ARGS='--locale=C.UTF-8')"
     )
-    if schema is None:
-        return "the pg_trgm extension is missing: run `briefing db upgrade` as a role that may create it"
-    grams = session.scalar(text(f"SELECT {schema}.show_trgm('한국')"))
-    if not grams:
-        ctype = session.scalar(text("SELECT datctype FROM pg_database WHERE datname = current_database()"))
-        return (
-            f"pg_trgm finds no trigrams in Hangul under LC_CTYPE={ctype}: Korean search works but "
-            "scans; create the database with LC_CTYPE C.UTF-8 or en_US.UTF-8 "
-            "(docker: POSTGRES_INITDB_ARGS='--locale=C.UTF-8')"
-        )
-    return None

@@ -82,7 +82,7 @@ def test_the_database_has_a_health_check_and_a_named_volume(compose: dict[str, A
     assert volume in compose["volumes"]  # named, so data outlives the container
 
 
-def test_the_database_is_created_with_a_utf8_ctype_for_pg_trgm(compose: dict[str, Any]) -> None:
+def test_the_database_is_created_with_a_utf8_ctype_for_the_2_gram_index(compose: dict[str, Any]) -> None:
     env = compose["services"]["db"]["environment"]
     assert "--locale=C.UTF-8" in env["POSTGRES_INITDB_ARGS"]
     assert env["LANG"] == env["LC_ALL"] == "C.UTF-8"

@@ -14,7 +14,7 @@ from typer.testing import CliRunner, Result
 
 import storage
 from scheduler.cli import app
-from storage import Database, migrate
+from storage import Database, migrate, search
 from storage.db import describe_url, make_engine
 from storage.grams import bigrams
 from storage.models import Base
@@ -65,7 +65,8 @@ def test_search_structures_are_made_by_the_migration(db: Database) -> None:
                     )
                 ).all()
             )
-            assert "gin_trgm_ops" in indexes["ix_articles_search_trgm"]
+            assert "ix_articles_search_trgm" not in indexes  # since 0005
+            assert not [d for d in indexes.values() if "gin_trgm_ops" in d]
             assert "article_bigrams(search_text)" in indexes["ix_articles_search_bigrams"]
             assert "article_chars(search_text)" in indexes["ix_articles_search_chars"]
 
@@ -319,3 +320,39 @@ def test_an_article_delete_needs_the_grams_function(tmp_path: Path) -> None:
             plain.execute("DELETE FROM articles")
     finally:
         plain.close()
+
+
+def test_0005_drops_the_pg_trigram_index_and_its_downgrade_builds_it_again(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "FAST_SCAN_MS", 0)  # the index route, not a walk of the four rows
+    # The second text holds every 2-gram of 자율제조, apart.
+    bodies = ["<p>자율제조를 도입한다</p>", "<p>자율 율제 제조</p>", "<p>정부 예산</p>"]
+    with db.session() as session:
+        storage.upsert_articles(
+            session=session,
+            articles=[make_article(n, body_html=b, subtitles=(), tags=()) for n, b in enumerate(bodies, 1)],
+        )
+    trgm = text(
+        "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_articles_search_trgm' "
+        "AND schemaname = current_schema()"
+    )
+    with db.engine.begin() as conn:
+        downgrade(migrate.alembic_config(conn), "0004")
+    if db.dialect == "postgresql":
+        with db.engine.connect() as conn:
+            assert "gin_trgm_ops" in conn.execute(trgm).scalar_one()
+    with db.session() as session:
+        storage.upsert_articles(session=session, articles=[make_article(4, body_html="<p>자율제조</p>")])
+        gone = make_article(1).external_id
+        session.execute(text("DELETE FROM articles WHERE external_id = :id"), {"id": gone})
+    migrate.upgrade(db.engine)
+    assert migrate.current(db.engine) == migrate.HEAD
+    assert migrate.differences(db.engine) == []
+    if db.dialect == "postgresql":
+        with db.engine.connect() as conn:
+            assert conn.execute(trgm).scalar() is None
+    else:  # 0005 leaves SQLite's search structures as they were
+        with db.engine.connect() as conn:
+            assert index_terms(conn) == text_terms(conn)
+    assert [_found(db, w) for w in ("자율제조", "제조", "자율", "예산")] == [{4}, {2, 4}, {2, 4}, {3}]

@@ -1,4 +1,4 @@
-"""Korean search on PostgreSQL: pg_trgm and 2-gram GIN indexes, and the adaptive plan.
+"""Korean search on PostgreSQL: the 2-gram and character GIN indexes, and the adaptive plan.
 
 Both routes (the newest-first walk and the index route) must find exactly what SQLite's FTS5
 finds (tests/test_storage.py::test_korean_search runs the same cases on both backends).
@@ -99,7 +99,7 @@ def _plan(db: Database, query: str) -> str:
 @pytest.mark.parametrize(
     ("query", "index"),
     [
-        ("자율제조", "ix_articles_search_trgm"),
+        ("자율제조", "ix_articles_search_bigrams"),  # its 2-grams, rechecked
         ("예산", "ix_articles_search_bigrams"),
         ("AI", "ix_articles_search_bigrams"),
         ("늘", "ix_articles_search_chars"),
@@ -109,7 +109,7 @@ def test_the_index_route_uses_the_gin_indexes(pg: Database, query: str, index: s
     assert index in _plan(pg, query)
 
 
-def test_hangul_yields_trigrams_here(pg: Database) -> None:
+def test_hangul_yields_2_grams_here(pg: Database) -> None:
     with pg.session() as session:
         assert search.check_backend(session) is None
 

@@ -1,6 +1,7 @@
 """Search answers are a plain LIKE scan's answers, whichever route (walk or index) gives them.
 
-Generated Korean text from a few syllables, so words overlap, repeat and straddle spaces; dates
+Generated Korean text from a few syllables, so words overlap, repeat and straddle spaces (a word of
+3+ characters is found through its 2-grams, which may all occur without the word); dates
 from a few values, so ties are broken by id; walks shorter than, as long as and longer than the
 matching rows, so every route and both ends of the walk's decision run. On both backends (the
 `db` fixture). Single-character words, and articles changed and deleted before the search,
@@ -54,6 +55,11 @@ def like_scan(db: Database, source: str, words: list[str]) -> list[str]:
     words=st.lists(WORDS, min_size=1, max_size=2),
     limit=st.integers(1, 4),
 )
+# Words of 3+ characters go through their 2-grams and a recheck: every 2-gram present but not
+# side by side (in other words, or apart in one), a word with case, and two such words.
+@example(texts=[("가나 나다", 0), ("가나라나다", 1), ("가나다", 2)], words=["가나다"], limit=1)
+@example(texts=[("aBa", 0), ("ab ba", 1), ("ABAB", 2), ("bab", 3)], words=["aBA"], limit=2)
+@example(texts=[("가나다 aBa", 0), ("가나다", 1), ("aba 가나 나다", 2)], words=["가나다", "ABA"], limit=1)
 def test_search_pages_equal_a_like_scan(
     db: Database,
     monkeypatch: pytest.MonkeyPatch,
