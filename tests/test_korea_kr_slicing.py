@@ -268,3 +268,13 @@ def test_an_older_libxml2_parses_every_page_whole(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(slicing, "_HTML5_TOKENIZER", False)
     assert sliced_document(html, url, "container") is None
     assert parse_article(html, url) == whole(html, url, "policy")
+
+
+def test_character_references_outside_ids_still_slice() -> None:
+    url, _, html = replica_pages()[4]
+    edited = html.replace(
+        "<main", '<a href="/x?a=1&#38;b=2" title="&#99;ontainer" data-id="&#99;">x</a><main', 1
+    )
+    assert edited != html
+    assert sliced_document(edited, url, "container") is not None
+    assert_same(edited, url, ("policy",))

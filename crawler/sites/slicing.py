@@ -170,15 +170,27 @@ def _container_end(html: str, start: int, name: str) -> int | None:
     return pos + 1
 
 
-# An id spelled with a character reference (id="&#99;ontainer") is the same id to the parser.
-_ID_WITH_REFERENCE = re.compile(
-    r"""(?<![a-zA-Z0-9_:.-])[iI][dD][ \t\n\f\r]*=[ \t\n\f\r]*(?:"[^"]*&|'[^']*&|[^ \t\n\f\r"'>]*&)"""
+# An id spelled with a character reference (id="&#99;ontainer") is the same id to the parser;
+# only numeric references spell ASCII letters. Checked at each "&#" only: a regex over the
+# whole chrome cost 0.46 ms a page, a third of the slice's gain.
+_OPEN_ID_VALUE = re.compile(
+    r"""(?<![a-zA-Z0-9_:.-])[iI][dD][ \t\n\f\r]*=[ \t\n\f\r]*(?:"[^"]*|'[^']*|[^ \t\n\f\r"'>]*)\Z"""
 )
+
+
+def _referenced_id_before(html: str, end: int) -> bool:
+    at = html.find("&#", 0, end)
+    while at >= 0:
+        tag = html.rfind("<", 0, at)
+        if tag >= 0 and _OPEN_ID_VALUE.search(html[tag:at]):
+            return True
+        at = html.find("&#", at + 2, end)
+    return False
 
 
 def _ids_before(html: str, end: int, element_id: str) -> bool:
     """Whether html[:end] may hold an element with this id (any spelling of `id = "…"`: one too many)."""
-    if _ID_WITH_REFERENCE.search(html, 0, end):
+    if _referenced_id_before(html, end):
         return True
     at = html.find(element_id, 0, end)
     while at >= 0:
