@@ -47,7 +47,11 @@ _RAW = frozenset({"script", "style", "textarea", "title", "xmp", "iframe", "noem
 _TOKEN = re.compile(
     r"<(?:(?P<comment>!--)|(?P<doctype>!(?i:doctype))|(?P<slash>/?)"
     # Tag names are case-insensitive: a name in mixed case is a token too (and then not followed).
-    r"(?P<name>(?i:script|style|textarea|title|xmp|iframe|noembed|noframes|plaintext|meta|link|base|body|head|html))"
+    # The names by first letter, behind a look-ahead: most of the chrome's ~1,000 tags fail at
+    # their first letter (the flat list of 15 names cost twice the time a page).
+    r"(?=[sStTxXiInNpPmMlLbBhH])"
+    r"(?P<name>(?i:s(?:cript|tyle)|t(?:extarea|itle)|xmp|iframe|no(?:embed|frames)|plaintext|meta|link"
+    r"|b(?:ase|ody)|h(?:ead|tml)))"
     r"(?![a-zA-Z0-9])|[!?A-Z]|/[^a-z])"
 )
 _WS = "[ \t\n\f\r]"
