@@ -99,18 +99,14 @@ class StoragePipeline:
         while self.writing >= MAX_BATCHES_WRITING and self.storage_error is None:
             self.written.clear()
             await self.written.wait()
-        ok = True
+        ok, counted_here = True, True
         if isinstance(item, ParsedArticle):
             ok = self._accept(item)
         elif isinstance(item, FetchedPage):
             # Parsed by the writer: a page it cannot parse comes back as a rejected item, and
             # its yield (crawler.drift) with the batch's result.
             self.batch.pages.append(item)
-            if self.progress_events:
-                progress.emit("item", ok=True)
-            if len(self.batch) >= self.batch_size or time.monotonic() - self.last_flush >= self.flush_seconds:
-                await self.flush()
-            return item
+            counted_here = False
         elif isinstance(item, NotModified):
             self.batch.not_modified.append(item)
         elif isinstance(item, FailedPage):
@@ -126,7 +122,7 @@ class StoragePipeline:
             return item
         else:
             raise DropItem(f"unexpected item type {type(item).__name__}")
-        if ok or isinstance(item, FailedPage):  # the run's yield, for the drift alarm
+        if counted_here and (ok or isinstance(item, FailedPage)):  # the run's yield, for the drift alarm
             count_item(stats_of(self), item)
         if self.progress_events:
             progress.emit("item", ok=ok)
