@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 import storage
 from crawler.posts.render import PostRenderer
+from domain.article import Article
 from scheduler.cli import app
 from storage import Database
 from tests.factories import make_article
@@ -23,19 +24,26 @@ def cli_env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dic
     return {"BRIEFING_DATABASE_URL": db_url, "BRIEFING_DATA_DIR": str(tmp_path / "data")}
 
 
-def test_publish_command_commits_and_pushes_stored_articles(
-    cli_env: dict[str, str], db_url: str, tmp_path: Path
-) -> None:
+def store(db_url: str, *articles: Article) -> None:
     db = Database(db_url)
     with db.session() as session:
         storage.upsert_articles(
-            session=session,
-            articles=[make_article(external_id="3001"), make_article(external_id="3002", title="다른 기사")],
-            render_post=PostRenderer.from_path(None).render,
+            session=session, articles=list(articles), render_post=PostRenderer.from_path(None).render
         )
     db.dispose()
+
+
+def bare_remote(tmp_path: Path) -> Path:
     remote = tmp_path / "blog.git"
     subprocess.run(["git", "init", "-q", "--bare", "--initial-branch=main", str(remote)], check=True)
+    return remote
+
+
+def test_publish_command_commits_and_pushes_stored_articles(
+    cli_env: dict[str, str], db_url: str, tmp_path: Path
+) -> None:
+    store(db_url, make_article(external_id="3001"), make_article(external_id="3002", title="다른 기사"))
+    remote = bare_remote(tmp_path)
     profile = tmp_path / "blog.toml"
     profile.write_text(f'heading = "## 내 블로그"\n[publish]\nrepo = "work"\nremote_url = "{remote}"\n')
 
@@ -68,17 +76,9 @@ def test_publish_commits_local_image_copies(tmp_path: Path) -> None:
     with serve_files({"/photo.png": ("image/png", png)}) as origin:
         image = f"{origin}/photo.png"
         db_url = f"sqlite:///{tmp_path / 'b.db'}"
-        db = Database(db_url)
-        with db.session() as session:
-            storage.upsert_articles(
-                session=session,
-                articles=[make_article(external_id="4001", license_text_only=False,
-                                       body_html=f'<p><img src="{image}" alt="사진"></p><p>본문.</p>')],
-                render_post=PostRenderer.from_path(None).render,
-            )
-        db.dispose()
-        remote = tmp_path / "blog.git"
-        subprocess.run(["git", "init", "-q", "--bare", "--initial-branch=main", str(remote)], check=True)
+        store(db_url, make_article(external_id="4001", license_text_only=False,
+                                   body_html=f'<p><img src="{image}" alt="사진"></p><p>본문.</p>'))
+        remote = bare_remote(tmp_path)
         profile = tmp_path / "blog.toml"
         profile.write_text(f'local_images = true\n[publish]\nrepo = "work"\nremote_url = "{remote}"\n')
         result = publish_stored(db_url, profile, now=datetime.now(UTC),
