@@ -2,7 +2,7 @@
 
 The crawl pipeline stores articles through `storage.upsert_articles` in batches of 200, one
 transaction each, into migrated tables whose search indexes (FTS5 triggers and the 2-gram
-table on SQLite, the 2-gram and character GIN indexes on PostgreSQL) grow row by row. `grow` does exactly
+table on SQLite, the GIN index of 2-grams and characters on PostgreSQL) grow row by row. `grow` does exactly
 that, so the indexes measured are the ones a service has after months of crawling: nothing is
 dropped and bulk-built. PostgreSQL's autovacuum decides when to analyse, as it would in use;
 `grow` only waits for the table to have statistics before returning, like a service that has

@@ -30,7 +30,7 @@ from scheduler.crawls import pid_alive
 from scheduler.manager import CrawlManager
 from scheduler.schedule import Schedule
 from scheduler.settings import Settings
-from storage import Database, close_orphaned_runs, search
+from storage import Database, close_orphaned_runs
 from storage.migrate import SchemaError
 
 logger = logging.getLogger(__name__)
@@ -76,14 +76,11 @@ def open_storage(settings: Settings) -> Database:
             closed = close_orphaned_runs(
                 session=session, is_alive=pid_alive, lease=timedelta(seconds=settings.lease_seconds)
             )
-            problem = search.check_backend(session)
     except BaseException:
         db.dispose()
         raise
     for run_id in closed:
         logger.warning("run left open by a previous process marked interrupted", extra={"run_id": run_id})
-    if problem:
-        logger.warning(f"Korean search: {problem}")
     return db
 
 

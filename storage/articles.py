@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from domain.article import Article, article_from_dict, content_dict, content_hash
 from domain.merge import body_hash, dedupe_key, merge, same_document
 from storage import search
+from storage.grams import grams
 from storage.models import ArticleAliasRow, ArticleRevisionRow, ArticleRow, SourceRow, utcnow
 from storage.types import ArticlePage, FailedItem, PostWanted, StoredArticle, UpsertResult
 
@@ -43,8 +44,12 @@ def source_id(session: Session, name: str, *, kind: str | None = None, url: str 
     return session.scalars(select(SourceRow.id).where(SourceRow.name == name)).one()
 
 
-def _row_values(article: Article, digest: str) -> dict[str, Any]:
-    return {
+def _row_values(article: Article, digest: str, *, grams_column: bool) -> dict[str, Any]:
+    """The row's columns from the article; `grams_column`: PostgreSQL's search terms too."""
+    text_ = search.search_text(
+        article.title, article.subtitle, article.body_html, article.ministry, " ".join(article.tags)
+    )
+    values = {
         "url": article.url,
         "section": article.section,
         "title": article.title,
@@ -57,14 +62,15 @@ def _row_values(article: Article, digest: str) -> dict[str, Any]:
         "license_text_only": article.license_text_only,
         "body_html": article.body_html,
         "embargo_until": article.embargo_until,
-        "search_text": search.search_text(
-            article.title, article.subtitle, article.body_html, article.ministry, " ".join(article.tags)
-        ),
+        "search_text": text_,
         "data": content_dict(article),
         "content_hash": digest,
         "body_hash": body_hash(article),
         "dedupe_key": dedupe_key(article),
     }
+    if grams_column:
+        values["search_grams"] = grams(text_)
+    return values
 
 
 def upsert_articles(
@@ -198,6 +204,8 @@ class _BatchWriter:
         self.session = session
         self.run_id = run_id
         self.now = now
+        # PostgreSQL indexes terms stored in the row; SQLite's FTS5 table gets them in finish().
+        self.grams_column = session.get_bind().dialect.name == "postgresql"
         self.outcomes: list[_Outcome] = []
         self.revisions: list[_Revision] = []
         # Search-text changes in order: (row, its text before, its text after).
@@ -225,7 +233,7 @@ class _BatchWriter:
                     row = match
             if row is None:
                 digest = content_hash(article)
-                new = _New(article, _new_values(sid, article, digest, self.now))
+                new = _New(article, _new_values(sid, article, digest, self.now, self.grams_column))
                 pending.append(new)
                 planned.append(new)
                 self.outcomes.append(_Outcome(new, "new", article))
@@ -283,7 +291,7 @@ class _BatchWriter:
                 row.data = content_dict(merged)
         else:
             before = row.search_text
-            for key, value in _row_values(merged, digest).items():
+            for key, value in _row_values(merged, digest, grams_column=self.grams_column).items():
                 setattr(row, key, value)
             row.revision_count += 1
             row.updated_at = self.now
@@ -418,8 +426,8 @@ def _add_alias(session: Session, sid: int, external_id: str, article_id: int, no
     session.execute(stmt.on_conflict_do_nothing(index_elements=["source_id", "external_id"]))
 
 
-def _new_values(sid: int, article: Article, digest: str, now: datetime) -> dict[str, Any]:
-    return _row_values(article, digest) | {
+def _new_values(sid: int, article: Article, digest: str, now: datetime, grams_column: bool) -> dict[str, Any]:
+    return _row_values(article, digest, grams_column=grams_column) | {
         "source_id": sid,
         "external_id": article.external_id,
         "revision_count": 1,

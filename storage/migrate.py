@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest revision in storage/migrations/versions; tests/test_migrations.py checks they agree.
-HEAD = "0005"
+HEAD = "0006"
 VERSION_TABLE = "alembic_version"
 # Any constant shared by every briefing process: concurrent upgrades of one PostgreSQL database
 # queue on it instead of both creating the same tables.
@@ -32,7 +32,12 @@ PG_LOCK_KEY = 0x62726566  # "bref"
 # tables (SQLite) and GIN indexes on an operator class or an expression (PostgreSQL). The
 # models do not describe them, so the comparison leaves them out.
 SEARCH_TABLES = ("articles_fts", "articles_bigram")
-SEARCH_INDEXES = ("ix_articles_search_trgm", "ix_articles_search_bigrams", "ix_articles_search_chars")
+SEARCH_INDEXES = (
+    "ix_articles_search_trgm",
+    "ix_articles_search_bigrams",
+    "ix_articles_search_chars",
+    "ix_articles_search_grams",
+)
 
 
 class SchemaError(Exception):
@@ -129,9 +134,14 @@ def _adopt(conn: Connection) -> None:
 
     context = MigrationContext.configure(conn, opts={"include_object": include_object, "compare_type": True})
     diff = list(compare_metadata(context, Base.metadata))
-    # Made before 0002 (crawl_errors.stage) and 0003 (crawl_runs.yield_profile, .drift): today's
-    # models differ by those columns alone.
-    later = {("crawl_errors", "stage"), ("crawl_runs", "yield_profile"), ("crawl_runs", "drift")}
+    # Made before 0002 (crawl_errors.stage), 0003 (crawl_runs.yield_profile, .drift) and 0006
+    # (articles.search_grams): today's models differ by those columns alone.
+    later = {
+        ("crawl_errors", "stage"),
+        ("crawl_runs", "yield_profile"),
+        ("crawl_runs", "drift"),
+        ("articles", "search_grams"),
+    }
     first = [d for d in diff if d[0] != "add_column" or (d[2], d[3].name) not in later]
     names = set(inspect(conn).get_table_names())
     search_ok = conn.dialect.name == "sqlite" and set(SEARCH_TABLES) <= names

@@ -1,17 +1,16 @@
-"""Korean full-text search: FTS5 trigram + 2-gram index on SQLite, 2-gram + character GIN on PostgreSQL.
+"""Korean full-text search: FTS5 trigram + 2-gram tables on SQLite, one GIN index of 2-grams on PostgreSQL.
 
 Korean particles stick to words (자율제조를) and many queries are two characters (예산, AI).
 Trigram indexes match inside words but never match fewer than 3 characters, so words of 2
-characters go to an index of in-word 2-grams, and single characters to an index of the
-characters of the text (on SQLite one-character terms in the same contentless FTS5 table as the
-2-grams, storage/grams.py; on PostgreSQL a GIN index over article_chars(search_text)). On
-PostgreSQL words of 3+ characters go through the 2-gram index too: the AND of their 2-grams is
-a superset, rechecked against the texts newest first until a page is found (migration 0005
-dropped its pg_trgm index, which that route never used). SQLite keeps the trigram table: it
-answers a rare word whose 2-grams are all common without reading a text, where the 2-gram
-route reads the text of every article holding those 2-grams. Every user word is quoted or
-escaped so search syntax in the input stays literal. The index structures are created by the
-migrations (storage/migrations/versions/0001_initial.py, 0004, 0005).
+characters go to an index of in-word 2-grams, and single characters to the characters of the
+text: one set of terms, storage/grams.py, computed by Python on both backends (on SQLite a
+contentless FTS5 table; on PostgreSQL the column search_grams and a GIN index over it). On
+PostgreSQL words of 3+ characters go through the 2-grams too: the AND of their 2-grams is a
+superset, rechecked against the texts newest first until a page is found. SQLite keeps the
+trigram table: it answers a rare word whose 2-grams are all common without reading a text,
+where the 2-gram route reads the text of every article holding those 2-grams. Every user word
+is quoted or escaped so search syntax in the input stays literal. The index structures are
+created by the migrations (storage/migrations/versions/0001_initial.py, 0004, 0005, 0006).
 
 Both backends plan adaptively: a frequent word is found fastest by walking the newest
 articles and filtering them with LIKE, a rare one through the indexes (which hand back every
@@ -31,7 +30,18 @@ from collections.abc import Callable, Sequence
 from html import unescape
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, func, literal, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    func,
+    literal,
+    literal_column,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -139,27 +149,23 @@ def _in_fts(table: str, word: str, index: int) -> ColumnElement[bool]:
     return ArticleRow.id.in_(sub)
 
 
-def _pg_bigrams() -> ColumnElement[Any]:
-    # The expression must be the indexed one, article_bigrams(search_text), to use the index.
-    return func.article_bigrams(ArticleRow.search_text, type_=ARRAY(Text))
-
-
-def _pg_chars() -> ColumnElement[Any]:
-    # The expression of the single-character index (migration 0004).
-    return func.article_chars(ArticleRow.search_text, type_=ARRAY(Text))
+def _pg_grams() -> ColumnElement[Any]:
+    # The expression must be the indexed one (migration 0006) to use the index.
+    return func.string_to_array(ArticleRow.search_grams, literal_column("' '"), type_=ARRAY(Text))
 
 
 def _pg_indexed(word: str) -> ColumnElement[bool]:
-    # The ILIKE (or strpos) keeps the answer identical to the walk's: the GIN indexes hold
+    # The ILIKE (or strpos) keeps the answer identical to the walk's: the GIN index holds
     # lower-cased terms, a superset for words with case, and a word of 3+ characters is looked
     # up by its 2-grams, which may sit apart.
-    if len(word) == 1:
-        return and_(_pg_chars().contains(literal([word], ARRAY(Text))), _contains(word, "postgresql"))
-    return and_(_pg_bigrams().contains(literal(_pg_terms(word), ARRAY(Text))), _contains(word, "postgresql"))
+    return and_(_pg_grams().contains(literal(_pg_terms(word), ARRAY(Text))), _contains(word, "postgresql"))
 
 
 def _pg_terms(word: str) -> list[str]:
-    """The 2-grams every text holding `word` (2+ characters) has in article_bigrams."""
+    """The terms of search_grams every text holding `word` has: the word itself when it is one
+    character, else its 2-grams (storage/grams.py)."""
+    if len(word) == 1:
+        return [word]
     return [word[i : i + 2] for i in range(len(word) - 1)]
 
 
@@ -214,22 +220,16 @@ def find(session: Session, query: str | None, build: Build) -> Rows:
 def _pg_candidates_first(words: list[str], build: Build) -> Select[*tuple[Any, ...]]:
     """The index route on PostgreSQL, rechecking in date order and only until the page is full.
 
-    The 2-gram GIN index answers "holds every in-word 2-gram of every word" exactly (no recheck,
-    so no row's text is read), the character index "holds every 1-character word"; together a
-    superset of the rows holding the words. Those candidates are sorted by date from the row
-    headers alone, and the ILIKE then reads the text of the newest candidates one by one until
-    it has a page. pg_trgm's index (dropped by migration 0005) rechecked every candidate's text
-    before the sort: for a word in 2 % of 100,000 articles, 2,000 texts. A rare word whose
-    2-grams are all common still reads the text of every candidate.
+    The GIN index answers "holds every in-word 2-gram of every word and every 1-character word"
+    exactly (no recheck, so no row's text is read): a superset of the rows holding the words.
+    Those candidates are sorted by date from the row headers alone, and the ILIKE then reads the
+    text of the newest candidates one by one until it has a page. pg_trgm's index (dropped by
+    migration 0005) rechecked every candidate's text before the sort: for a word in 2 % of
+    100,000 articles, 2,000 texts. A rare word whose 2-grams are all common still reads the
+    text of every candidate.
     """
-    wanted = sorted({gram for w in words for gram in _pg_terms(w)})
-    chars = sorted({w for w in words if len(w) == 1})
-    indexed: list[ColumnElement[bool]] = []
-    if wanted:
-        indexed.append(_pg_bigrams().contains(literal(wanted, ARRAY(Text))))
-    if chars:
-        indexed.append(_pg_chars().contains(literal(chars, ARRAY(Text))))
-    plain = build(indexed)
+    wanted = sorted({term for w in words for term in _pg_terms(w)})
+    plain = build([_pg_grams().contains(literal(wanted, ARRAY(Text)))])
     need = plain._limit
     # OFFSET 0 keeps the subquery whole (not pulled up into the outer query), so its sorted
     # output feeds the LIMIT below and the recheck stops at a page. search_text rides along
@@ -313,23 +313,3 @@ def _pg_route(session: Session, stmt: Select[*tuple[Any, ...]], *, walk: bool) -
         return list(session.execute(stmt).all())
     finally:
         savepoint.rollback()
-
-
-def check_backend(session: Session) -> str | None:
-    """Why Korean search cannot find Korean words through its indexes here, or None when it can.
-
-    PostgreSQL's 2-gram index cuts the text into words with the regular expression `\\W+`,
-    whose idea of a letter comes from the database's LC_CTYPE: under `C`, Hangul is no letter,
-    the index holds no Korean 2-gram and the index route finds no Korean word of 2+ characters.
-    (pg_trgm, which the schema no longer uses since migration 0005, is not asked for.)
-    """
-    if session.get_bind().dialect.name != "postgresql":
-        return None
-    if session.scalar(text("SELECT article_bigrams('한국')")) == ["한국"]:
-        return None
-    ctype = session.scalar(text("SELECT datctype FROM pg_database WHERE datname = current_database()"))
-    return (
-        f"the 2-gram index finds no words in Hangul under LC_CTYPE={ctype}: Korean words of 2 or more "
-        "characters are found only among the newest articles; create the database with LC_CTYPE "
-        "C.UTF-8 or en_US.UTF-8 (docker: POSTGRES_INITDB_ARGS='--locale=C.UTF-8')"
-    )

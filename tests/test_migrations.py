@@ -16,7 +16,7 @@ import storage
 from scheduler.cli import app
 from storage import Database, migrate, search
 from storage.db import describe_url, make_engine
-from storage.grams import bigrams
+from storage.grams import bigrams, grams
 from storage.models import Base
 from tests.crawl_helpers import REPO, briefing, briefing_env
 from tests.factories import make_article
@@ -67,8 +67,8 @@ def test_search_structures_are_made_by_the_migration(db: Database) -> None:
             )
             assert "ix_articles_search_trgm" not in indexes  # since 0005
             assert not [d for d in indexes.values() if "gin_trgm_ops" in d]
-            assert "article_bigrams(search_text)" in indexes["ix_articles_search_bigrams"]
-            assert "article_chars(search_text)" in indexes["ix_articles_search_chars"]
+            assert "string_to_array(search_grams" in indexes["ix_articles_search_grams"]  # since 0006
+            assert "ix_articles_search_bigrams" not in indexes and "ix_articles_search_chars" not in indexes
 
 
 def test_downgrade_to_nothing_and_up_again(db: Database) -> None:
@@ -193,7 +193,9 @@ def test_briefing_db_commands(db_url: str, tmp_path: Path, monkeypatch: pytest.M
     where = f"database {describe_url(db_url)}\n"
     behind = _db_command(env, "current")
     assert (behind.exit_code, behind.stdout) == (
-        1, where + f"schema empty (head is {migrate.HEAD}: run `briefing db upgrade`)\n")
+        1,
+        where + f"schema empty (head is {migrate.HEAD}: run `briefing db upgrade`)\n",
+    )
     up = _db_command(env, "upgrade")
     assert (up.exit_code, up.stdout) == (0, where + f"schema at {migrate.HEAD} (was empty)\n"), up.output
     assert _db_command(env, "upgrade").stdout == where + f"schema at {migrate.HEAD} (already)\n"
@@ -209,7 +211,8 @@ def test_briefing_db_reports_an_unreachable_database(tmp_path: Path) -> None:
     result = briefing("db", "current", env=env)
     assert result.returncode == 3
     assert result.stderr.startswith(
-        "briefing: cannot use the database postgresql+psycopg://briefing@127.0.0.1:9/none: ")
+        "briefing: cannot use the database postgresql+psycopg://briefing@127.0.0.1:9/none: "
+    )
     assert result.stderr.endswith("; check BRIEFING_DATABASE_URL and that the database server is running\n")
     assert "Connection refused" in result.stderr or "connection failed" in result.stderr
 
@@ -228,12 +231,20 @@ def test_0002_gives_crawl_errors_stored_before_it_the_article_stage(db: Database
     with db.engine.begin() as conn:
         downgrade(migrate.alembic_config(conn), "0001")
     with db.engine.begin() as conn:
-        conn.execute(text("INSERT INTO crawl_runs (source, status, trigger, seen, new, updated, unchanged, "
-                          "failed, created_at) VALUES ('korea_kr:policy', 'failed', 'manual', 1, 0, 0, 0, "
-                          "1, CURRENT_TIMESTAMP)"))
-        conn.execute(text("INSERT INTO crawl_errors (run_id, url, kind, reason, created_at) "
-                          "SELECT id, 'https://x/1', 'http_500', 'HTTP 500', CURRENT_TIMESTAMP "
-                          "FROM crawl_runs"))
+        conn.execute(
+            text(
+                "INSERT INTO crawl_runs (source, status, trigger, seen, new, updated, unchanged, "
+                "failed, created_at) VALUES ('korea_kr:policy', 'failed', 'manual', 1, 0, 0, 0, "
+                "1, CURRENT_TIMESTAMP)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO crawl_errors (run_id, url, kind, reason, created_at) "
+                "SELECT id, 'https://x/1', 'http_500', 'HTTP 500', CURRENT_TIMESTAMP "
+                "FROM crawl_runs"
+            )
+        )
     migrate.upgrade(db.engine)
     assert migrate.current(db.engine) == migrate.HEAD
     with db.engine.connect() as conn:
@@ -333,6 +344,8 @@ def test_0005_drops_the_pg_trigram_index_and_its_downgrade_builds_it_again(
             session=session,
             articles=[make_article(n, body_html=b, subtitles=(), tags=()) for n, b in enumerate(bodies, 1)],
         )
+        # Written at head: since 0006 the writer needs the schema it was made for.
+        storage.upsert_articles(session=session, articles=[make_article(4, body_html="<p>자율제조</p>")])
     trgm = text(
         "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_articles_search_trgm' "
         "AND schemaname = current_schema()"
@@ -343,7 +356,6 @@ def test_0005_drops_the_pg_trigram_index_and_its_downgrade_builds_it_again(
         with db.engine.connect() as conn:
             assert "gin_trgm_ops" in conn.execute(trgm).scalar_one()
     with db.session() as session:
-        storage.upsert_articles(session=session, articles=[make_article(4, body_html="<p>자율제조</p>")])
         gone = make_article(1).external_id
         session.execute(text("DELETE FROM articles WHERE external_id = :id"), {"id": gone})
     migrate.upgrade(db.engine)
@@ -356,3 +368,47 @@ def test_0005_drops_the_pg_trigram_index_and_its_downgrade_builds_it_again(
         with db.engine.connect() as conn:
             assert index_terms(conn) == text_terms(conn)
     assert [_found(db, w) for w in ("자율제조", "제조", "자율", "예산")] == [{4}, {2, 4}, {2, 4}, {3}]
+
+
+def test_0006_fills_pg_search_grams_from_the_texts_and_its_downgrade_restores_the_old_indexes(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "FAST_SCAN_MS", 0)  # the index route, not a walk of the rows
+    bodies = ["<p>자율제조를 도입한다</p>", "<p>정부 예산</p>"]
+    with db.session() as session:
+        storage.upsert_articles(
+            session=session,
+            articles=[make_article(n, body_html=b, subtitles=(), tags=()) for n, b in enumerate(bodies, 1)],
+        )
+    with db.engine.begin() as conn:
+        downgrade(migrate.alembic_config(conn), "0005")
+    indexes = text("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()")
+    with db.engine.begin() as conn:
+        assert "search_grams" not in {c["name"] for c in inspect(conn).get_columns("articles")}
+        if db.dialect == "postgresql":
+            assert {"ix_articles_search_bigrams", "ix_articles_search_chars"} <= set(
+                conn.execute(indexes).scalars()
+            )
+            # A text changed at 0005: the upgrade must take its terms from the text, not keep old
+            # ones. (On SQLite only the writer keeps the 2-gram table in step with the text.)
+            conn.execute(
+                text("UPDATE articles SET search_text = '새 규제 혁신' WHERE external_id = :id"),
+                {"id": make_article(1).external_id},
+            )
+    migrate.upgrade(db.engine)
+    assert migrate.current(db.engine) == migrate.HEAD
+    assert migrate.differences(db.engine) == []
+    with db.engine.connect() as conn:
+        stored = dict(conn.execute(text("SELECT search_text, search_grams FROM articles")).all())
+        if db.dialect == "postgresql":
+            assert stored == {t: grams(t) for t in stored}
+            assert "ix_articles_search_grams" in set(conn.execute(indexes).scalars())
+            functions = text(
+                "SELECT to_regprocedure('article_bigrams(text)'), to_regprocedure('article_chars(text)')"
+            )
+            assert conn.execute(functions).one() == (None, None)
+        else:  # SQLite keeps its terms in the FTS5 table, not in the row
+            assert set(stored.values()) == {None}
+            assert index_terms(conn) == text_terms(conn)
+    first = [{1}, set(), {1}] if db.dialect == "postgresql" else [set(), {1}, set()]
+    assert [_found(db, w) for w in ("규제", "자율제조", "혁", "예산")] == [*first, {2}]

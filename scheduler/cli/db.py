@@ -7,10 +7,9 @@ from typing import TypeVar
 
 import typer
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
 from scheduler.cli.core import ExitCode, database, db_app, fail, load_settings
-from storage import migrate, search
+from storage import migrate
 
 T = TypeVar("T")
 
@@ -29,12 +28,8 @@ def upgrade() -> None:
             after = migrate.current(db.engine)
         except migrate.SchemaError as exc:
             raise fail(f"upgrade failed: {exc}") from None
-        with Session(db.engine) as session:
-            problem = search.check_backend(session)
     typer.echo(f"database {settings.database_location}")
     typer.echo(f"schema at {after}" + (" (already)" if before == after else f" (was {before or 'empty'})"))
-    if problem:
-        typer.echo(f"warning: {problem}", err=True)
 
 
 def _read(reader: Callable[[Engine], T]) -> tuple[str, T]:
