@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -91,27 +91,46 @@ BODY_SOURCE_RANK = {
     "summary": 3,  # below "extracted": the page's text replaces the teaser once it is fetched
 }
 
+_ARTICLE_FIELDS = tuple(f.name for f in fields(Article))
+_RECORD_FIELDS = {cls: tuple(f.name for f in fields(cls)) for cls in (Image, Attachment)}
+
 # Fields that are bookkeeping rather than content: a change in them is not a new revision.
 _NOT_CONTENT = frozenset({"aliases", "layout"})
 _NOT_ATTACHMENT_CONTENT = frozenset({"file_id", "viewer_url"})
 
 
 def content_dict(article: Article) -> dict[str, object]:
-    """The article as plain JSON-ready data (datetimes as ISO strings)."""
-    data = asdict(article)
-    for key, value in list(data.items()):
+    """The article as plain JSON-ready data (datetimes as ISO strings).
+
+    What `dataclasses.asdict` gives, then datetimes as strings, without its deep copy of every
+    value (the fields are immutable: strings, numbers, tuples): the writer builds this for every
+    stored article, and asdict cost 0.09 ms of it.
+    """
+    data: dict[str, object] = {}
+    for name in _ARTICLE_FIELDS:
+        value = getattr(article, name)
         if isinstance(value, datetime):
-            data[key] = value.isoformat()
+            value = value.isoformat()
+        elif isinstance(value, tuple) and value and not isinstance(value[0], str):
+            value = tuple(_record(v) for v in value)  # images, attachments
+        data[name] = value
     return data
 
 
-def content_hash(article: Article) -> str:
-    """A stable hash of the article's own content; equal hashes mean no new revision."""
-    data = {k: v for k, v in content_dict(article).items() if k not in _NOT_CONTENT}
+def _record(value: Image | Attachment) -> dict[str, object]:
+    return {name: getattr(value, name) for name in _RECORD_FIELDS[type(value)]}
+
+
+def content_hash(article: Article, data: dict[str, object] | None = None) -> str:
+    """A stable hash of the article's own content; equal hashes mean no new revision.
+
+    `data`: the article's content_dict, when the caller has it already."""
+    whole = content_dict(article) if data is None else data
+    data = {k: v for k, v in whole.items() if k not in _NOT_CONTENT}
     # Where a file is found again (its fileId, its viewer page) is not what the file says: leaving
     # these out keeps hashes stored before they existed equal, so an upgrade adds no revisions.
     data["attachments"] = [
-        {k: v for k, v in asdict(a).items() if k not in _NOT_ATTACHMENT_CONTENT} for a in article.attachments
+        {k: v for k, v in _record(a).items() if k not in _NOT_ATTACHMENT_CONTENT} for a in article.attachments
     ]
     blob = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()

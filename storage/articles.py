@@ -44,8 +44,9 @@ def source_id(session: Session, name: str, *, kind: str | None = None, url: str 
     return session.scalars(select(SourceRow.id).where(SourceRow.name == name)).one()
 
 
-def _row_values(article: Article, digest: str, *, grams_column: bool) -> dict[str, Any]:
-    """The row's columns from the article; `grams_column`: PostgreSQL's search terms too."""
+def _row_values(article: Article, digest: str, data: dict[str, Any], *, grams_column: bool) -> dict[str, Any]:
+    """The row's columns from the article and its content_dict `data`; `grams_column`:
+    PostgreSQL's search terms too."""
     text_ = search.search_text(
         article.title, article.subtitle, article.body_html, article.ministry, " ".join(article.tags)
     )
@@ -63,7 +64,7 @@ def _row_values(article: Article, digest: str, *, grams_column: bool) -> dict[st
         "body_html": article.body_html,
         "embargo_until": article.embargo_until,
         "search_text": text_,
-        "data": content_dict(article),
+        "data": data,
         "content_hash": digest,
         "body_hash": body_hash(article),
         "dedupe_key": dedupe_key(article),
@@ -232,8 +233,9 @@ class _BatchWriter:
                     _add_alias(self.session, sid, article.external_id, match.id, self.now)
                     row = match
             if row is None:
-                digest = content_hash(article)
-                new = _New(article, _new_values(sid, article, digest, self.now, self.grams_column))
+                data = content_dict(article)
+                digest = content_hash(article, data)
+                new = _New(article, _new_values(sid, article, digest, data, self.now, self.grams_column))
                 pending.append(new)
                 planned.append(new)
                 self.outcomes.append(_Outcome(new, "new", article))
@@ -283,15 +285,16 @@ class _BatchWriter:
         self.pool[id(row)] = row
         stored = article_from_dict(row.data)
         merged = merge(stored, article)
-        digest = content_hash(merged)
+        data = content_dict(merged)
+        digest = content_hash(merged, data)
         row.last_seen_at = self.now
         changed = row.content_hash != digest
         if not changed:
             if merged.aliases != stored.aliases:  # bookkeeping only: no revision, no new post
-                row.data = content_dict(merged)
+                row.data = data
         else:
             before = row.search_text
-            for key, value in _row_values(merged, digest, grams_column=self.grams_column).items():
+            for key, value in _row_values(merged, digest, data, grams_column=self.grams_column).items():
                 setattr(row, key, value)
             row.revision_count += 1
             row.updated_at = self.now
@@ -426,8 +429,10 @@ def _add_alias(session: Session, sid: int, external_id: str, article_id: int, no
     session.execute(stmt.on_conflict_do_nothing(index_elements=["source_id", "external_id"]))
 
 
-def _new_values(sid: int, article: Article, digest: str, now: datetime, grams_column: bool) -> dict[str, Any]:
-    return _row_values(article, digest, grams_column=grams_column) | {
+def _new_values(
+    sid: int, article: Article, digest: str, data: dict[str, Any], now: datetime, grams_column: bool
+) -> dict[str, Any]:
+    return _row_values(article, digest, data, grams_column=grams_column) | {
         "source_id": sid,
         "external_id": article.external_id,
         "revision_count": 1,

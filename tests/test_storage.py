@@ -92,8 +92,8 @@ def test_a_refused_article_does_not_cost_the_rest_of_the_batch(
 ) -> None:
     row_values = storage.articles._row_values
 
-    def refuse_second(article, digest, **kwargs):  # type: ignore[no-untyped-def]
-        values = row_values(article, digest, **kwargs)
+    def refuse_second(article, digest, data, **kwargs):  # type: ignore[no-untyped-def]
+        values = row_values(article, digest, data, **kwargs)
         if article.external_id == "148900002":
             values["title"] = None  # NOT NULL
         return values

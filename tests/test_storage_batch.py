@@ -55,8 +55,8 @@ def on(source: str, articles: list[Article]) -> list[Article]:
 def refuse_one(monkeypatch: pytest.MonkeyPatch) -> None:
     row_values = storage.articles._row_values
 
-    def refuse(article, digest, **kwargs):  # type: ignore[no-untyped-def]
-        values = row_values(article, digest, **kwargs)
+    def refuse(article, digest, data, **kwargs):  # type: ignore[no-untyped-def]
+        values = row_values(article, digest, data, **kwargs)
         if article.external_id == REFUSED:
             values["title"] = None  # NOT NULL
         return values
