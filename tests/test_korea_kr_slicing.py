@@ -187,6 +187,23 @@ EDITS = {
         '<div class="article_body">', '<section class="inner"><p>x</p></section><div class="article_body">', 1
     ),
     "script escape before": lambda h: h.replace("<main", "<script><!-- <script></script> --><main", 1),
+    # Letters (?i) takes for ASCII ones ("ı" for "i", the Kelvin sign for "k"), which the tokenizer
+    # does not lower-case: no link, title or script to the parser, so the slice may be taken.
+    "look-alike canonical in the footer": lambda h: h.replace(
+        "</body>", '<l\u0131nk rel="canonical" href="https://www.korea.kr/news/policyNewsView.do?newsId=1">',
+        1,
+    ),
+    "look-alike canonical, Kelvin sign": lambda h: h.replace(
+        "</body>", '<lin\u212a rel="canonical" href="https://www.korea.kr/news/policyNewsView.do?newsId=1">',
+        1,
+    ),
+    "look-alike title left open before": lambda h: h.replace("<main", "<t\u0131tle><main", 1),
+    "look-alike ld+json in the footer": lambda h: h.replace(
+        "</body>",
+        '<scr\u0131pt type="application/ld+json">{"@type": "NewsArticle", "headline": "가짜"}'
+        "</scr\u0131pt></body>",
+        1,
+    ),
     "cdata in it": lambda h: h.replace(
         '<div class="article_body">', '<svg><![CDATA[</section>]]></svg><div class="article_body">', 1
     ),
@@ -278,3 +295,15 @@ def test_character_references_outside_ids_still_slice() -> None:
     assert edited != html
     assert sliced_document(edited, url, "container") is not None
     assert_same(edited, url, ("policy",))
+
+
+def test_look_alike_tag_names_still_slice() -> None:
+    url, _, html = replica_pages()[5]
+    for edit in (
+        "look-alike canonical in the footer", "look-alike canonical, Kelvin sign",
+        "look-alike title left open before", "look-alike ld+json in the footer",
+    ):  # fmt: skip
+        edited = EDITS[edit](html)
+        assert edited != html, edit
+        assert sliced_document(edited, url, "container") is not None, edit
+        assert_same(edited, url, ("policy",))
