@@ -12,6 +12,7 @@ lxml's CSSSelector (HTML translator) gives, in document order (tests/test_css_in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -111,21 +112,32 @@ class ElementIndex:
         self._by_class: dict[str, list[Element]] = {}
         self._by_id: dict[str, list[Element]] = {}
         self._order: dict[Element, int] | None = None  # positions, for selector groups only
+        by_class, by_id = self._by_class, self._by_id
         for element in root.iter(etree.Element):
-            if value := element.get("class"):
-                for name in dict.fromkeys(_class_names(value)):
-                    self._by_class.setdefault(name, []).append(element)
-            if (element_id := element.get("id")) is not None:
-                self._by_id.setdefault(element_id, []).append(element)
+            get = element.get
+            if value := get("class"):
+                # Most values are one name: no split, no dedup (a fifth of the index's time).
+                for name in dict.fromkeys(_class_names(value)) if _SEPARATORS.search(value) else (value,):
+                    if (elements := by_class.get(name)) is None:
+                        by_class[name] = [element]
+                    else:
+                        elements.append(element)
+            if (element_id := get("id")) is not None:
+                by_id.setdefault(element_id, []).append(element)
 
     def select(self, chains: tuple[Chain, ...]) -> list[Element]:
         found: dict[Element, None] = {}
+        sources = 0  # chains that added an element
         for first, steps in chains:
             last = steps[-1][1] if steps else first
+            before = len(found)
             for element in self._candidates(last):
                 if _matches(element, last) and self._ancestors_match(element, first, steps, len(steps) - 1):
                     found[element] = None
-        if len(chains) == 1:
+            sources += len(found) > before
+        if sources <= 1:
+            # One chain's answers are in document order (its candidates are); numbering every
+            # element to sort them cost a group selector most of its time.
             return list(found)
         # A selector group answers in document order.
         if self._order is None:
@@ -161,6 +173,9 @@ class ElementIndex:
             yield ancestor
             if ancestor is self.root:
                 return
+
+
+_SEPARATORS = re.compile("[ \t\n\r]")
 
 
 def _class_names(value: str) -> list[str]:
