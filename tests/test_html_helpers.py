@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lxml.cssselect import CSSSelector
 
-from crawler.sites.html import Document, collapse, css, text_lines, text_of
+from crawler.sites.html import Document, collapse, css, has_text, text_lines, text_of
 
 FIXTURES = Path(__file__).parent / "fixtures" / "korea_kr"
 SPACE = re.compile(r"[\s\u00a0\u200b\u3000\ufeff]+")  # collapse's definition
@@ -71,3 +71,23 @@ def test_reading_text_leaves_no_garbage_cycle_holding_the_tree() -> None:
         assert gc.collect() == 0
     finally:
         gc.enable()
+
+
+HAS_TEXT_CASES = (
+    "<div></div>", "<div> \u200b\ufeff\u3000 </div>", "<div><script>x</script> </div>",
+    "<div><script>x</script>y</div>", "<div><!-- x --> </div>", "<div><!-- x -->y</div>",
+    "<div><p> </p><br>\u00a0<span>\ufeff</span></div>", "<div><p> </p><span><b>x</b></span></div>",
+    "<div><style>x</style><noscript>x</noscript><template>x</template></div>", "<div><img alt=x></div>",
+)  # fmt: skip
+
+
+def test_has_text_says_whether_text_of_is_empty() -> None:
+    roots = [lxml.html.fragment_fromstring(html) for html in HAS_TEXT_CASES]
+    pages = sorted(FIXTURES.glob("*.html"))
+    roots += [lxml.html.document_fromstring(page.read_text(encoding="utf-8")) for page in pages]
+    seen = set()
+    for root in roots:
+        for element in root.iter():
+            assert has_text(element) == bool(text_of(element)), lxml.html.tostring(element)[:200]
+            seen.add(has_text(element))
+    assert seen == {True, False}

@@ -131,6 +131,16 @@ def text_of(element: Element, *, exclude: Collection[Element] = ()) -> str:
     return collapse("".join(parts))
 
 
+def has_text(element: Element) -> bool:
+    """Whether `text_of(element)` is not empty, read only up to the first visible word."""
+    # text_of's parts in its order; the text is empty exactly when every part collapses to nothing.
+    if not isinstance(element.tag, str) or element.tag in _INVISIBLE_TAGS:
+        return False
+    if element.text and collapse(element.text):
+        return True
+    return any(has_text(child) or bool(child.tail and collapse(child.tail)) for child in element)
+
+
 def text_lines(element: Element) -> list[str]:
     """Visible text split where the page breaks lines (<br> and block edges), each line collapsed."""
     parts: list[str] = []
@@ -178,7 +188,7 @@ def following_blocks(element: Element) -> Iterator[Element]:
     """Later siblings that show something (text or an image); empty spacer paragraphs are skipped."""
     sibling = element.getnext()
     while sibling is not None:
-        if isinstance(sibling.tag, str) and (text_of(sibling) or css(sibling, "img")):
+        if isinstance(sibling.tag, str) and (has_text(sibling) or css(sibling, "img")):
             yield sibling
         sibling = sibling.getnext()
 

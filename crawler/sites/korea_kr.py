@@ -25,6 +25,7 @@ from crawler.sites.html import (
     drop,
     find_date,
     first_match,
+    has_text,
     inner_html,
     is_date,
     parse_iso_datetime,
@@ -372,7 +373,7 @@ def _body(doc: Document, layout: Layout, base: str) -> _Body | None:
             url = absolute(src, base)
             images.setdefault(url, Image(url, caption_of(img, root) or collapse(img.get("alt", ""))))
     # Press releases and fact-checks carry only a viewer iframe: that still counts as a body.
-    if not (text_of(root) or css(root, "img, table, iframe, video, embed, object")):
+    if not (has_text(root) or css(root, "img, table, iframe, video, embed, object")):
         return None
     return _Body(inner_html(root), tuple(images.values()), contact)
 
