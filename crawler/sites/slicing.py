@@ -69,15 +69,24 @@ def _names(names: tuple[str, ...]) -> str:
 _FOLLOWED_NAME = rf"{_names(_FOLLOWED)}(?![a-zA-Z0-9])"
 _TOKEN = re.compile(rf"<(?:{_FOLLOWED_NAME}|/(?:{_FOLLOWED_NAME}|[^a-z])|[!?A-Z])")
 _DOCTYPE = re.compile("(?i:doctype)")
+# A token's text -> (followed name, end tag?); any other token is not followed.
+_TOKEN_KINDS = {
+    f"<{slash}{name}": (name, slash == "/")
+    for name in _FOLLOWED
+    if name != "plaintext"
+    for slash in ("", "/")
+}
+_CLOSING = {name: f"</{name}>" for name in _RAW}
 _WS = "[ \t\n\f\r]"
 _NAME = r"""[^ \t\n\f\r"'>/=<]"""
 _VALUE = r"""(?:"[^"]*"|'[^']*'|[^ \t\n\f\r"'=<>`]+)"""
 _ATTRIBUTES = rf"(?:{_WS}+{_NAME}+(?:{_WS}*={_WS}*{_VALUE})?)*{_WS}*/?"
 # A start tag whose end the tokenizer finds where this finds it (attribute values quoted or plain).
 _START_TAG = re.compile(rf"<[a-z][a-z0-9]*{_ATTRIBUTES}>")
-_STRUCTURE = re.compile(
-    r"</?(?:[bB][oO][dD][yY]|[hH][tT][mM][lL]|[hH][eE][aA][dD])(?![a-zA-Z0-9])|<!\[CDATA\["
-)
+_STRUCTURE_NAME = r"(?:[bB][oO][dD][yY]|[hH](?:[tT][mM][lL]|[eE][aA][dD]))(?![a-zA-Z0-9])"
+# </?(?:body|html|head) in any ASCII case, or a CDATA section; `/?` spelled as two branches (a
+# quarter faster over the container).
+_STRUCTURE = re.compile(rf"<(?:{_STRUCTURE_NAME}|/{_STRUCTURE_NAME}|!\[CDATA\[)")
 _CONTAINER_TAGS = ("section", "div")
 _SENTINEL_ID = "briefing-slice-end"
 _SENTINEL = f'<div id="{_SENTINEL_ID}"></div>'
@@ -106,10 +115,10 @@ def _scan(html: str, pos: int, end: int, *, where: str) -> int | None:
                 return None
             pos = close + 1
             continue
-        slash = token[1] == "/"
-        name = token[2:] if slash else token[1:]
-        if name not in _FOLLOWED or name == "plaintext":
-            return None  # <?…>, </ without a name, upper- or mixed-case tags: not followed here
+        kind = _TOKEN_KINDS.get(token)
+        if kind is None:
+            return None  # <?…>, </ without a name, upper- or mixed-case tags, <plaintext>: not followed here
+        name, slash = kind
         if slash:
             # An end tag is data-state markup; </body> or </html> before the container closes its ancestors.
             if name in ("body", "html", "head") and where == "before":
@@ -125,14 +134,18 @@ def _scan(html: str, pos: int, end: int, *, where: str) -> int | None:
         if tag is None:
             return None
         if name in _RAW:
-            text = tag.group()
+            text, content = tag.group(), tag.end()
             if name == "script" and not head and ("json" in text.lower() or "&" in text):
                 return None  # possibly ld+json, which the parser reads wherever it stands
-            close = html.find(f"</{name}", tag.end(), end)
-            after = close + len(name) + 2
+            closing = _CLOSING[name]
+            if html.startswith(closing, content, end):  # empty (<script src=…></script>): closed here
+                pos = content + len(closing)
+                continue
+            close = html.find(closing[:-1], content, end)
+            after = close + len(closing) - 1
             if close < 0 or html[after : after + 1] != ">":
                 return None
-            if _TOKEN.search(html, tag.end(), close) is not None:
+            if _TOKEN.search(html, content, close) is not None:
                 return None
             pos = after + 1
             continue
