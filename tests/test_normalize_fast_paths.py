@@ -32,3 +32,12 @@ def test_short_text_is_text_content_without_whitespace(pieces: list[str]) -> Non
     short = _short_text(element, _CHROME_TEXT_MAX)
     assert short == (full if len(full) <= _CHROME_TEXT_MAX else None)
     assert (short in _CHROME_TEXT) == (full in _CHROME_TEXT)
+
+
+@given(st.text(alphabet=st.sampled_from(MARKUP_CHARS), max_size=40), st.lists(MARKUP_TEXT, max_size=3))
+def test_short_text_of_an_element_starting_with_text(lead: str, pieces: list[str]) -> None:
+    # The element's own text is read first, and only its first words when they are long enough.
+    markup = "<div>" + lead + "".join(f"<span>{p}</span>{p}" for p in pieces) + "</div>"
+    element = lxml.html.fragment_fromstring(markup)
+    full = "".join(element.text_content().split())
+    assert _short_text(element, _CHROME_TEXT_MAX) == (full if len(full) <= _CHROME_TEXT_MAX else None)

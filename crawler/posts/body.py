@@ -97,6 +97,10 @@ def _short_text(el: HtmlElement, limit: int) -> str | None:
     Most elements hold more text than any chrome label: reading all of it to compare was most of
     `drop_noise`. The pieces are the text nodes `text_content()` joins (comments are gone by now).
     """
+    # The element's own text comes first: when its first few words alone are too long, neither the
+    # iterator nor the squeezing of all its text is needed (most paragraphs: 1.6 -> 0.6 us).
+    if (text := el.text) and len(text) > limit and len("".join(text[: 4 * limit].split())) > limit:
+        return None
     pieces = []
     length = 0
     for piece in el.itertext():
@@ -117,12 +121,13 @@ def _is_blank(el: HtmlElement) -> bool:
 
 
 def _substitute_text(root: HtmlElement, pattern: re.Pattern[str], replacement: str) -> None:
-    if root.text:
+    # Only a text the pattern matches is written back: setting a text rebuilds lxml's text node.
+    if root.text and pattern.search(root.text):
         root.text = pattern.sub(replacement, root.text)
     for el in root.iterdescendants():
-        if isinstance(el.tag, str) and el.text:
+        if isinstance(el.tag, str) and el.text and pattern.search(el.text):
             el.text = pattern.sub(replacement, el.text)
-        if el.tail:
+        if el.tail and pattern.search(el.tail):
             el.tail = pattern.sub(replacement, el.tail)
 
 

@@ -182,8 +182,10 @@ def _strip_run(items: Iterable[_Slot], strip: Callable[[str], str]) -> None:
         if isinstance(item, str):
             return
         node, attr = item
-        stripped = strip(getattr(node, attr) or "")
-        setattr(node, attr, stripped or None)
+        text = getattr(node, attr)
+        stripped = strip(text or "")
+        if (value := stripped or None) != text:  # setting a text rebuilds lxml's text node
+            setattr(node, attr, value)
         if stripped:
             return
 
