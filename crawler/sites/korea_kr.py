@@ -331,10 +331,13 @@ def _extension(name: str) -> str:
 
 def _is_boilerplate(block: Element) -> bool:
     # Only whole paragraphs: a table cell or list item saying "보통" or "목록" is content.
-    if block.tag not in ("p", "div") or css(block, "img, table, iframe, video"):
+    if block.tag not in ("p", "div"):
         return False
+    # The text first: it rules out most blocks, which then need no search for media.
     text = text_of(block)
-    return text in BOILERPLATE or _LICENCE_LINE.search(text) is not None
+    if text not in BOILERPLATE and _LICENCE_LINE.search(text) is None:
+        return False
+    return not css(block, "img, table, iframe, video")
 
 
 def _split_contact(root: Element) -> str | None:
