@@ -121,3 +121,31 @@ def test_a_wide_group_on_a_body() -> None:
         for doc in scopes(html):
             for body in doc.css("div.view_cont, #viewCont, .article_body"):
                 assert css_indexed(body, CHROME) == expected(body)
+
+
+BARE = st.one_of(
+    st.sampled_from(["div", "p", "a", "span", "li", "section", "script", "button", "aside"]),
+    NAMES.map(lambda name: f".{name}"),
+    st.sampled_from(["#container", "#x", "#r"]),
+)
+BARE_GROUP = st.lists(BARE, min_size=1, max_size=6).map(", ".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(BARE_GROUP)
+def test_a_group_of_bare_names_is_walked_as_cssselect_answers(selector: str) -> None:
+    from crawler.sites.css_index import bare_names
+    from crawler.sites.html import css_indexed
+
+    assert bare_names(selector) is not None
+    expected = CSSSelector(selector, translator="html")
+    for name, html in pages():
+        for doc in scopes(html):
+            assert css_indexed(doc.root, selector) == expected(doc.root), (name, selector)
+
+
+@pytest.mark.parametrize("selector", ["div.a", "div p", ".a.b", "#x.a", "p:not(.a)", "*", "a[href]"])
+def test_other_groups_are_not_bare_names(selector: str) -> None:
+    from crawler.sites.css_index import bare_names
+
+    assert bare_names(f"aside, {selector}") is None

@@ -102,6 +102,62 @@ def _compound(tree: object) -> Compound | None:
     return Compound(tag, element_id, tuple(reversed(classes)), tuple(not_classes))
 
 
+@dataclass(frozen=True, slots=True)
+class Names:
+    """A group of bare names (`aside, #x, .y`): each selector one tag, one id or one class."""
+
+    tags: frozenset[str]
+    ids: frozenset[str]
+    classes: frozenset[str]
+
+
+@lru_cache(maxsize=512)
+def bare_names(selector: str) -> Names | None:
+    """The selector as a `Names` group, or None when any of its selectors asks for more."""
+    chains = plan(selector)
+    if chains is None:
+        return None
+    tags: set[str] = set()
+    ids: set[str] = set()
+    classes: set[str] = set()
+    for first, steps in chains:
+        if steps or first.not_classes:
+            return None
+        if first.tag is not None and first.element_id is None and not first.classes:
+            tags.add(first.tag)
+        elif first.tag is None and first.element_id is not None and not first.classes:
+            ids.add(first.element_id)
+        elif first.tag is None and first.element_id is None and len(first.classes) == 1:
+            classes.add(first.classes[0])
+        else:
+            return None
+    return Names(frozenset(tags), frozenset(ids), frozenset(classes))
+
+
+def select_names(root: Element, names: Names) -> list[Element]:
+    """The elements of `root`'s subtree (itself included) matching a `Names` group, in document order.
+
+    One walk testing each element against the sets: for a group asked once of a small subtree
+    (the chrome widgets of an article body) cheaper than indexing the subtree to answer it.
+    """
+    tags, ids, classes = names.tags, names.ids, names.classes
+    found = []
+    for element in root.iter(etree.Element):
+        if element.tag in tags:
+            found.append(element)
+            continue
+        get = element.get
+        if ids and get("id") in ids:
+            found.append(element)
+        elif classes and (value := get("class")):
+            if _SEPARATORS.search(value):
+                if any(name in classes for name in _class_names(value)):
+                    found.append(element)
+            elif value in classes:
+                found.append(element)
+    return found
+
+
 class ElementIndex:
     """The elements of one subtree (its root included) by class and id, in document order."""
 

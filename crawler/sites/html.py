@@ -16,7 +16,7 @@ import lxml.html
 from lxml import etree
 from lxml.cssselect import CSSSelector
 
-from crawler.sites.css_index import ElementIndex, plan
+from crawler.sites.css_index import ElementIndex, bare_names, plan, select_names
 from domain.text import XML_DECLARATION
 
 Element = Any  # lxml.html.HtmlElement; lxml ships no type stubs here
@@ -93,7 +93,9 @@ def css(element: Element, selector: str) -> list[Element]:
 
 
 def css_indexed(element: Element, selector: str) -> list[Element]:
-    """`css` for a wide selector group on a small subtree: one index walk, not one scan per selector."""
+    """`css` for a wide selector group on a small subtree: one walk, not one scan per selector."""
+    if (names := bare_names(selector)) is not None:
+        return select_names(element, names)
     chains = plan(selector)
     return ElementIndex(element).select(chains) if chains is not None else css(element, selector)
 
