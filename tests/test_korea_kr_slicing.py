@@ -204,6 +204,18 @@ EDITS = {
         "</scr\u0131pt></body>",
         1,
     ),
+    # HTML5 also ends a comment at "--!>", and "<!-->" is a whole empty comment: markup the scan
+    # takes for comment text up to the next "-->" is live to the parser.
+    "comment ended by --!> before": lambda h: h.replace(
+        "<main", "<!-- x --!><div class='a'><p>x</p></div> --><main", 1
+    ),
+    "empty comment <!--> before": lambda h: h.replace("<main", "<!--><div><p>x</p></div>--><main", 1),
+    "meta after a --!> comment end": lambda h: h.replace(
+        "<main", '<!-- --!><meta property="og:title" content="가짜"> --><main', 1
+    ),
+    "unquoted value after a --!> comment end": lambda h: h.replace(
+        '<main id="main">\n', "<!-- --!><a href=x -->", 1
+    ),
     "cdata in it": lambda h: h.replace(
         '<div class="article_body">', '<svg><![CDATA[</section>]]></svg><div class="article_body">', 1
     ),
@@ -228,7 +240,7 @@ def test_the_edits_that_must_not_slice_do_not() -> None:
         "ld+json hidden by a reference", "upper-case script", "mixed-case script left open",
         "plaintext", "textarea left open",
         "body end before it", "second body", "section end in a comment in it", "script escape before",
-        "p left open before, its end tag in it",
+        "p left open before, its end tag in it", "meta after a --!> comment end",
     ):  # fmt: skip
         edited = EDITS[edit](html)
         assert edited != html, edit
