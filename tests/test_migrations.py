@@ -285,13 +285,18 @@ def _found(db: Database, query: str) -> set[int]:
     return {int(s.article.external_id) - 148900000 for s in page.items}
 
 
-def test_0004_rebuilds_the_search_terms_from_the_texts_and_back(db: Database) -> None:
-    bodies = ["<p>가 예산 AI</p>", "<p>정책을 늘린다 a_b</p>", "<p>늘 가나</p>"]
+def _store(db: Database, bodies: list[str]) -> None:
+    """Articles 1, 2, … with these bodies (no subtitles or tags: the bodies are all the text)."""
     with db.session() as session:
         storage.upsert_articles(
             session=session,
             articles=[make_article(n, body_html=b, subtitles=(), tags=()) for n, b in enumerate(bodies, 1)],
         )
+
+
+def test_0004_rebuilds_the_search_terms_from_the_texts_and_back(db: Database) -> None:
+    bodies = ["<p>가 예산 AI</p>", "<p>정책을 늘린다 a_b</p>", "<p>늘 가나</p>"]
+    _store(db, bodies)
     with db.engine.begin() as conn:
         downgrade(migrate.alembic_config(conn), "0003")
     with db.engine.connect() as conn:
@@ -339,12 +344,8 @@ def test_0005_drops_the_pg_trigram_index_and_its_downgrade_builds_it_again(
     monkeypatch.setattr(search, "FAST_SCAN_MS", 0)  # the index route, not a walk of the four rows
     # The second text holds every 2-gram of 자율제조, apart.
     bodies = ["<p>자율제조를 도입한다</p>", "<p>자율 율제 제조</p>", "<p>정부 예산</p>"]
-    with db.session() as session:
-        storage.upsert_articles(
-            session=session,
-            articles=[make_article(n, body_html=b, subtitles=(), tags=()) for n, b in enumerate(bodies, 1)],
-        )
-        # Written at head: since 0006 the writer needs the schema it was made for.
+    _store(db, bodies)
+    with db.session() as session:  # written at head: since 0006 the writer needs its schema
         storage.upsert_articles(session=session, articles=[make_article(4, body_html="<p>자율제조</p>")])
     trgm = text(
         "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_articles_search_trgm' "
@@ -375,11 +376,7 @@ def test_0006_fills_pg_search_grams_from_the_texts_and_its_downgrade_restores_th
 ) -> None:
     monkeypatch.setattr(search, "FAST_SCAN_MS", 0)  # the index route, not a walk of the rows
     bodies = ["<p>자율제조를 도입한다</p>", "<p>정부 예산</p>"]
-    with db.session() as session:
-        storage.upsert_articles(
-            session=session,
-            articles=[make_article(n, body_html=b, subtitles=(), tags=()) for n, b in enumerate(bodies, 1)],
-        )
+    _store(db, bodies)
     with db.engine.begin() as conn:
         downgrade(migrate.alembic_config(conn), "0005")
     indexes = text("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()")

@@ -27,6 +27,7 @@ from alembic import op
 
 from storage.db import register_functions
 from storage.grams import bigrams, grams
+from storage.migrations.texts import search_texts
 
 revision = "0004"
 down_revision = "0003"
@@ -60,28 +61,17 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
 $$
 """
 
-BATCH = 2000
-
 
 def _rebuild(table_ddl: str, trigger_ddl: str, terms: Callable[[str], str]) -> None:
     op.execute("DROP TRIGGER IF EXISTS articles_fts_ad")
     op.execute("DROP TABLE IF EXISTS articles_bigram")
     op.execute(table_ddl)
     bind = op.get_bind()
-    last = 0
-    while True:
-        # Batches by id: the texts of a large table never sit in memory at once.
-        rows = bind.execute(
-            sa.text("SELECT id, search_text FROM articles WHERE id > :last ORDER BY id LIMIT :n"),
-            {"last": last, "n": BATCH},
-        ).all()
-        if not rows:
-            break
+    for rows in search_texts(bind):
         bind.execute(
             sa.text("INSERT INTO articles_bigram(rowid, grams) VALUES (:id, :grams)"),
             [{"id": id_, "grams": terms(text_)} for id_, text_ in rows],
         )
-        last = rows[-1][0]
     op.execute(trigger_ddl)
 
 

@@ -28,19 +28,20 @@ import sqlalchemy as sa
 from alembic import op
 
 from storage.grams import grams
+from storage.migrations.texts import search_texts
 
 revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
 
-BATCH = 2000
 
 GRAMS_INDEX = (
     "CREATE INDEX ix_articles_search_grams ON articles USING gin (string_to_array(search_grams, ' '))"
 )
 
-# As 0001 and 0004 made them, for the downgrade.
+# As 0001 and 0004 made them, for the downgrade: a copy, so that this downgrade restores them
+# exactly even if those files' constants are ever edited.
 PG_BIGRAMS_FUNCTION = r"""
 CREATE OR REPLACE FUNCTION article_bigrams(t text) RETURNS text[]
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
@@ -60,20 +61,11 @@ $$
 
 def _fill_grams() -> None:
     bind = op.get_bind()
-    last = 0
-    while True:
-        # Batches by id: the texts of a large table never sit in memory at once.
-        rows = bind.execute(
-            sa.text("SELECT id, search_text FROM articles WHERE id > :last ORDER BY id LIMIT :n"),
-            {"last": last, "n": BATCH},
-        ).all()
-        if not rows:
-            break
+    for rows in search_texts(bind):
         bind.execute(
             sa.text("UPDATE articles SET search_grams = :grams WHERE id = :id"),
             [{"id": id_, "grams": grams(text_)} for id_, text_ in rows],
         )
-        last = rows[-1][0]
 
 
 def upgrade() -> None:
