@@ -90,7 +90,8 @@ _GRAMS_INSERT = text("INSERT INTO articles_bigram(rowid, grams) VALUES (:id, :gr
 
 
 def index_grams(session: Session, changes: Sequence[Change]) -> None:
-    """Write the 2-gram terms of new and changed articles (SQLite; PostgreSQL indexes expressions).
+    """Write the 2-gram terms of new and changed articles to SQLite's FTS5 table (PostgreSQL keeps
+    them in the row: articles.search_grams, written with it).
 
     The table is contentless: an article's old terms go out by a 'delete' command given exactly
     the terms that went in, recomputed from its text before the change. Several changes of one
