@@ -1,10 +1,12 @@
-"""The terms of SQLite's 2-gram index: in-word 2-grams and single word characters of a text.
+"""The terms of the 2-gram search index: in-word 2-grams and single word characters of a text.
 
-A dependency-free module: storage/db.py registers `grams` as the SQL function `article_grams`
-on every SQLite connection (the delete trigger of migration 0004 calls it), and storage/search.py
-writes the same terms from Python. The index is contentless: removing a row's terms takes exactly
-the string that was inserted, so `grams` must stay a pure function of the text. Changing what it
-returns needs a migration that rebuilds the index.
+A dependency-free module, used on both backends. SQLite: storage/db.py registers `grams` as the
+SQL function `article_grams` on every SQLite connection (the delete trigger of migration 0004
+calls it), and storage/search.py writes the same terms from Python into a contentless FTS5
+table, so removing a row's terms takes exactly the string that was inserted. PostgreSQL:
+storage/articles.py stores them in `articles.search_grams`, under a GIN index (migration 0006).
+So `grams` must stay a pure function of the text, and changing what it returns needs a
+migration that rebuilds both.
 """
 
 from __future__ import annotations
