@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
 import pytest
 from sqlalchemy import text
 
 import storage
 import storage.articles
 import storage.runs
-from storage import ArticleFilter, Database
+from storage import ArticleFilter, Database, search
 from tests.factories import make_article
 
 
@@ -243,3 +246,24 @@ def test_orphans_are_judged_only_on_their_own_host_and_after_a_grace(db: Databas
         closed = storage.close_orphaned_runs(session=session, is_alive=lambda pid: False, host="this-host")
     assert closed == [old.id]
     assert elsewhere.id not in closed and fresh.id not in closed
+
+
+def test_sqlite_sends_a_word_with_few_candidates_past_the_walk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # 30 articles hold 공통 and one holds 희귀어; with a walk of 5 rows, 희귀어 (1 candidate, under
+    # the bound of 3) must skip the walk and 공통 (30 candidates) must still take it.
+    db = Database(f"sqlite:///{tmp_path / 'route.db'}")
+    monkeypatch.setattr(search, "WALK_ROWS", {"sqlite": 5})
+    monkeypatch.setattr(search, "INDEX_FIRST_BELOW", {"sqlite": 3})
+    bodies = {n: f"<p>공통 {'희귀어' if n == 1 else '보통'}</p>" for n in range(1, 31)}
+    upsert(db, [make_article(n, body_html=body) for n, body in bodies.items()])
+    with db.session() as session, caplog.at_level(logging.DEBUG, logger="storage.search"):
+        rare = storage.list_articles(session=session, where=ArticleFilter(query="희귀어")).items
+        assert "index route (fewer than 3 candidates)" in caplog.text
+        caplog.clear()
+        common = storage.list_articles(session=session, where=ArticleFilter(query="공통"), limit=4).items
+        assert "newest-first walk" in caplog.text
+    assert [s.article.external_id for s in rare] == ["148900001"]
+    assert [s.article.external_id for s in common] == [str(148900000 + n) for n in (30, 29, 28, 27)]
+    db.dispose()
