@@ -29,6 +29,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from html import unescape
 from typing import Any
 
@@ -43,6 +44,7 @@ from sqlalchemy import (
     literal_column,
     select,
     text,
+    true,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import OperationalError
@@ -216,20 +218,68 @@ def find(session: Session, query: str | None, build: Build) -> Rows:
     dialect = session.get_bind().dialect.name
     if not words:
         return list(session.execute(build([])).all())
-    if FAST_SCAN_MS > 0 and WALK_ROWS.get(dialect, 0) > 0:
+    walk_rows = WALK_ROWS.get(dialect, 0) if FAST_SCAN_MS > 0 else 0
+    if dialect == "postgresql":
+        return _pg_find(session, query, words, build, walk_rows)
+    if walk_rows > 0:
         below = INDEX_FIRST_BELOW.get(dialect, 0)
         rows = _index_first(session, words, build, below) if below > 0 else None
         if rows is not None:
             logger.debug("search %r: index route (fewer than %d candidates)", query, below)
             return rows
-        rows = _walk(session, words, build, WALK_ROWS[dialect])
+        walk = _walk(words, build, walk_rows, dialect)
+        rows = None if walk is None else _walked(session.execute(walk.stmt).all(), walk)
         if rows is not None:
             logger.debug("search %r: newest-first walk", query)
             return rows
     logger.debug("search %r: index route", query)
-    if dialect != "postgresql":
-        return list(session.execute(build(_conditions(words, dialect, indexed=True))).all())
-    return _pg_route(session, _pg_candidates_first(words, build), walk=False)
+    return list(session.execute(build(_conditions(words, dialect, indexed=True))).all())
+
+
+def _pg_find(session: Session, query: str | None, words: list[str], build: Build, walk_rows: int) -> Rows:
+    """The walk, then the index route, each with its planner settings (SET LOCAL inside a
+    savepoint that is rolled back at the end, which takes the settings back with it)."""
+    walk = _walk(words, build, walk_rows, "postgresql") if walk_rows > 0 else None
+    savepoint = session.begin_nested()
+    try:
+        if walk is not None:
+            # The session's own time-out, read before the walk's replaces it, for the route.
+            before = _pg_set(session, statement_timeout=str(int(FAST_SCAN_MS)))
+            try:
+                rows = _walked(session.execute(walk.stmt).all(), walk)
+            except OperationalError as exc:
+                if getattr(exc.orig, "sqlstate", None) != "57014":  # query_canceled: our time-out
+                    raise
+                savepoint.rollback()  # the failed statement spoiled the savepoint
+                savepoint = session.begin_nested()
+                rows = None
+            if rows is not None:
+                logger.debug("search %r: newest-first walk", query)
+                return rows
+            # The index route follows a walk that found too little: make the planner use the GIN
+            # index (bitmap scans) and sort the few hits, not walk the date index again, nor scan
+            # the table computing every row's 2-grams (its choice when the grams are common).
+            _pg_set(session, statement_timeout=before, enable_indexscan="off", enable_seqscan="off")
+        else:
+            _pg_set(session, enable_indexscan="off", enable_seqscan="off")
+        logger.debug("search %r: index route", query)
+        return list(session.execute(_pg_candidates_first(words, build)).all())
+    finally:
+        savepoint.rollback()
+
+
+def _pg_set(session: Session, **settings: str) -> str:
+    """SET LOCAL each setting in one round trip; returns statement_timeout as it was before."""
+    # Plans for these words, not a generic plan: psycopg prepares statements it sees often, and
+    # a generic plan cannot tell a rare word from a frequent one (it scanned 100k rows).
+    settings["plan_cache_mode"] = "force_custom_plan"
+    calls = ", ".join(f"set_config(:name_{i}, :value_{i}, true)" for i in range(len(settings)))
+    params = {}
+    for i, (name, value) in enumerate(settings.items()):
+        params[f"name_{i}"], params[f"value_{i}"] = name, value
+    # The subquery is scanned before the projection sets anything: `before` is the old value.
+    read = f"SELECT before, {calls} FROM (SELECT current_setting('statement_timeout') AS before OFFSET 0) s"
+    return str(session.execute(text(read), params).scalar_one())
 
 
 def _index_first(session: Session, words: list[str], build: Build, below: int) -> Rows | None:
@@ -280,11 +330,18 @@ def _pg_candidates_first(words: list[str], build: Build) -> Select[*tuple[Any, .
     )
 
 
-def _walk(session: Session, words: list[str], build: Build, walk_rows: int) -> Rows | None:
-    """The answer from the newest `walk_rows` rows that pass build's other filters, or None when
-    the answer may lie further back (fewer than a page there, and more rows than that)."""
+@dataclass(frozen=True, slots=True)
+class _Walk:
+    stmt: Select[*tuple[Any, ...]]  # rows (hit id or None, window size), hits newest first
+    need: int
+    rows: int
+
+
+def _walk(words: list[str], build: Build, walk_rows: int, dialect: str) -> _Walk | None:
+    """The walk through the newest `walk_rows` rows that pass build's other filters, as one
+    statement returning the page found there and how many rows the window held; None when a
+    page is longer than the walk."""
     plain = build([])
-    dialect = session.get_bind().dialect.name
     need = plain._limit  # the page size the caller asked for (+1 for its cursor)
     if need is None or need > walk_rows:
         return None
@@ -296,50 +353,28 @@ def _walk(session: Session, words: list[str], build: Build, walk_rows: int) -> R
             ArticleRow.published_at.label("walk_published_at"), ArticleRow.search_text.label("walk_text")
         )
         .limit(walk_rows)
-        .subquery()
+        .cte("walk_window")
     )
-    stmt = (
-        select(window.c[0])
+    size = select(func.count().label("window_size")).select_from(window).subquery("window_size")
+    hits = (
+        select(window.c[0].label("hit_id"), window.c.walk_published_at)
         .where(*[_contains(w, dialect, window.c.walk_text) for w in words])
         .order_by(window.c.walk_published_at.desc(), window.c[0].desc())
         .limit(need)
+        .subquery("hits")
     )
-    if dialect == "postgresql":
-        try:
-            found = _pg_route(session, stmt, walk=True)
-        except OperationalError as exc:
-            if getattr(exc.orig, "sqlstate", None) != "57014":  # query_canceled: our time-out
-                raise
-            return None
-    else:
-        found = list(session.execute(stmt).all())
-    if len(found) < need:
-        window_size = session.scalar(select(func.count()).select_from(window))
-        if (window_size or 0) >= walk_rows:
-            return None  # older rows may match: the index route decides
+    stmt = (
+        select(hits.c.hit_id, size.c.window_size)
+        .select_from(size.outerjoin(hits, true()))
+        .order_by(hits.c.walk_published_at.desc(), hits.c.hit_id.desc())
+    )
+    return _Walk(stmt, need, walk_rows)
+
+
+def _walked(rows: Sequence[Row[*tuple[Any, ...]]], walk: _Walk) -> Rows | None:
+    """The walk's page, or None when older rows may match (fewer than a page in a full window):
+    then the index route decides."""
+    found = [row for row in rows if row.hit_id is not None]
+    if len(found) < walk.need and rows[0].window_size >= walk.rows:
+        return None
     return found
-
-
-def _pg_route(session: Session, stmt: Select[*tuple[Any, ...]], *, walk: bool) -> Rows:
-    # SET LOCAL lasts until the transaction ends; a savepoint rolled back right after the read
-    # takes the settings back with it (the read itself changed nothing).
-    savepoint = session.begin_nested()
-    try:
-        # Plans for these words, not a generic plan: psycopg prepares statements it sees often,
-        # and a generic plan cannot tell a rare word from a frequent one (it scanned 100k rows).
-        # The index route follows a walk that found too little: make the planner use the GIN
-        # indexes (bitmap scans) and sort the few hits, not walk the date index again, nor scan
-        # the table computing every row's 2-grams (its choice when the grams are common ones).
-        if walk:
-            settings = {"statement_timeout": str(int(FAST_SCAN_MS))}
-        else:
-            settings = {"enable_indexscan": "off", "enable_seqscan": "off"}
-        settings["plan_cache_mode"] = "force_custom_plan"
-        calls = ", ".join(f"set_config(:name_{i}, :value_{i}, true)" for i in range(len(settings)))
-        params = {}
-        for i, (name, value) in enumerate(settings.items()):
-            params[f"name_{i}"], params[f"value_{i}"] = name, value
-        session.execute(text(f"SELECT {calls}"), params)
-        return list(session.execute(stmt).all())
-    finally:
-        savepoint.rollback()
