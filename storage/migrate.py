@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest revision in storage/migrations/versions; tests/test_migrations.py checks they agree.
-HEAD = "0006"
+HEAD = "0007"
 VERSION_TABLE = "alembic_version"
 # Any constant shared by every briefing process: concurrent upgrades of one PostgreSQL database
 # queue on it instead of both creating the same tables.

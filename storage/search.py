@@ -10,7 +10,8 @@ superset, rechecked against the texts newest first until a page is found. SQLite
 trigram table: it answers a rare word whose 2-grams are all common without reading a text,
 where the 2-gram route reads the text of every article holding those 2-grams. Every user word
 is quoted or escaped so search syntax in the input stays literal. The index structures are
-created by the migrations (storage/migrations/versions/0001_initial.py, 0004, 0005, 0006).
+created by the migrations (storage/migrations/versions/0001_initial.py, 0004, 0005, 0006; 0007
+keeps PostgreSQL's texts uncompressed in the row, where both routes read them).
 
 Both backends plan adaptively: a frequent word is found fastest by walking the newest
 articles and filtering them with LIKE, a rare one through the indexes (which hand back every

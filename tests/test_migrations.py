@@ -409,3 +409,44 @@ def test_0006_fills_pg_search_grams_from_the_texts_and_its_downgrade_restores_th
             assert index_terms(conn) == text_terms(conn)
     first = [{1}, set(), {1}] if db.dialect == "postgresql" else [set(), {1}, set()]
     assert [_found(db, w) for w in ("규제", "자율제조", "혁", "예산")] == [*first, {2}]
+
+
+def test_0007_keeps_pg_search_texts_plain_in_the_row_and_rewrites_compressed_ones(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Texts of ~3 KB in rows of ~10 KB: PostgreSQL's default TOAST target (2 KB) compresses them.
+    # A repeated sentence compresses well, so pglz takes it; 0007 must leave it plain in the row
+    # and still find the words through the walk and through the index route.
+    long_body = "<p>" + "정부는 자율제조 예산을 늘린다. " * 120 + "</p>"
+    if db.dialect != "postgresql":
+        _store(db, [long_body])
+        migrate.upgrade(db.engine)
+        assert migrate.current(db.engine) == migrate.HEAD and migrate.differences(db.engine) == []
+        return
+    _store(db, [long_body])
+    compression = text("SELECT pg_column_compression(search_text) FROM articles ORDER BY id")
+    settings = text(
+        "SELECT c.reloptions, a.attstorage FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid "
+        "AND a.attname = 'search_text' WHERE c.oid = 'articles'::regclass"
+    )
+    with db.engine.begin() as conn:
+        assert conn.execute(compression).scalars().all() == [None]  # written at head
+        downgrade(migrate.alembic_config(conn), "0006")
+    with db.engine.begin() as conn:
+        assert conn.execute(settings).one() == (None, "x")
+        conn.execute(text("UPDATE articles SET search_text = search_text || ''"))  # stored by 0006's rules
+        assert conn.execute(compression).scalars().all() == ["pglz"]
+    _store(db, [long_body, long_body])  # article 2 written at 0006 (the writer works at either)
+    with db.engine.connect() as conn:
+        assert conn.execute(compression).scalars().all() == ["pglz", "pglz"]
+    migrate.upgrade(db.engine)
+    assert migrate.current(db.engine) == migrate.HEAD and migrate.differences(db.engine) == []
+    with db.engine.connect() as conn:
+        assert conn.execute(settings).one() == (["toast_tuple_target=8160"], "m")
+        assert conn.execute(compression).scalars().all() == [None, None]
+    _store(db, [long_body, long_body, long_body])
+    with db.engine.connect() as conn:
+        assert conn.execute(compression).scalars().all() == [None, None, None]
+    assert _found(db, "자율제조") == {1, 2, 3}
+    monkeypatch.setattr(search, "FAST_SCAN_MS", 0)  # the index route's recheck reads the texts too
+    assert _found(db, "자율제조") == {1, 2, 3}
