@@ -48,7 +48,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.types import Text
 
 from storage.grams import WORD, grams
@@ -61,8 +61,9 @@ _SPACE = re.compile(r"\s+")
 
 # How many of the newest rows the walk filters with LIKE before the index route takes over.
 # SQLite: 1,000 rows of ~1,000 characters take ~5 ms; the worst p95 at 100,000 articles went
-# from 161 to 13 ms (bench/search_latency.py). PostgreSQL reads and lower-cases each row's text
-# about four times slower (TOAST, ILIKE), so its walk is shorter.
+# from 161 to 13 ms (bench/search_latency.py). PostgreSQL's walk costs more a row, and its
+# index route less: at 100,000 articles (migration 0007), walks of 300 / 600 / 1,000 rows gave
+# figure 4's 48 words a total of 318 / 340 / 388 ms by median and a slowest of 19 / 18 / 18 ms.
 WALK_ROWS = {"sqlite": 1000, "postgresql": 300}
 # A safety net on PostgreSQL only: a walk slower than this (a filter that makes the newest rows
 # expensive to find) gives way to the index route. 0 skips the walk on every backend.
@@ -302,8 +303,8 @@ def _pg_candidates_first(words: list[str], build: Build) -> Select[*tuple[Any, .
 
     The GIN index answers "holds every in-word 2-gram of every word and every 1-character word"
     exactly (no recheck, so no row's text is read): a superset of the rows holding the words.
-    Those candidates are sorted by date from the row headers alone, and the ILIKE then reads the
-    text of the newest candidates one by one until it has a page. pg_trgm's index (dropped by
+    Those candidates are sorted by date, and the text of the newest is then read one by one
+    until the page is full. pg_trgm's index (dropped by
     migration 0005) rechecked every candidate's text before the sort: for a word in 2 % of
     100,000 articles, 2,000 texts. A rare word whose 2-grams are all common still reads the
     text of every candidate.
@@ -312,19 +313,20 @@ def _pg_candidates_first(words: list[str], build: Build) -> Select[*tuple[Any, .
     plain = build([_pg_grams().contains(literal(wanted, ARRAY(Text)))])
     need = plain._limit
     # OFFSET 0 keeps the subquery whole (not pulled up into the outer query), so its sorted
-    # output feeds the LIMIT below and the recheck stops at a page. search_text rides along
-    # as a TOAST pointer: it is read only when the ILIKE looks at it.
+    # output feeds the LIMIT below and the recheck stops at a page. The text is joined in by id
+    # after the sort, not carried through it: a sort of 5,072 candidates with their texts took
+    # 23 ms, of their ids and dates then 21 texts 13 ms (since 0007 the texts are plain in the row).
     candidates = (
-        plain.add_columns(
-            ArticleRow.published_at.label("cand_published_at"), ArticleRow.search_text.label("cand_text")
-        )
+        plain.add_columns(ArticleRow.published_at.label("cand_published_at"))
         .limit(None)
         .offset(0)
         .subquery()
     )
+    texts = aliased(ArticleRow)
     return (
         select(candidates.c[0])
-        .where(*[_contains(w, "postgresql", candidates.c.cand_text) for w in words])
+        .join(texts, texts.id == candidates.c[0])
+        .where(*[_contains(w, "postgresql", texts.search_text) for w in words])
         .order_by(candidates.c.cand_published_at.desc(), candidates.c[0].desc())
         .limit(need)
     )
