@@ -224,7 +224,7 @@ def find(session: Session, query: str | None, build: Build) -> Rows:
         return _pg_find(session, query, words, build, walk_rows)
     if walk_rows > 0:
         below = INDEX_FIRST_BELOW.get(dialect, 0)
-        rows = _index_first(session, words, build, below) if below > 0 else None
+        rows = _index_first(session, words, build, below) if below > 0 else None  # SQLite only
         if rows is not None:
             logger.debug("search %r: index route (fewer than %d candidates)", query, below)
             return rows
@@ -285,16 +285,13 @@ def _pg_set(session: Session, **settings: str) -> str:
 
 def _index_first(session: Session, words: list[str], build: Build, below: int) -> Rows | None:
     """SQLite's index route answer when a word has fewer than `below` FTS5 candidates, else None."""
-    dialect = session.get_bind().dialect.name
-    if dialect != "sqlite":
-        return None
     for word in words:  # one word with few candidates bounds the route's work
         table = "articles_fts" if len(word) >= 3 else "articles_bigram"
         counted = text(
             f"SELECT count(*) FROM (SELECT rowid FROM {table} WHERE {table} MATCH :phrase LIMIT :cap)"
         )
         if (session.scalar(counted, {"phrase": _fts_phrase(word), "cap": below}) or 0) < below:
-            return list(session.execute(build(_conditions(words, dialect, indexed=True))).all())
+            return list(session.execute(build(_conditions(words, "sqlite", indexed=True))).all())
     return None
 
 
@@ -304,10 +301,9 @@ def _pg_candidates_first(words: list[str], build: Build) -> Select[*tuple[Any, .
     The GIN index answers "holds every in-word 2-gram of every word and every 1-character word"
     exactly (no recheck, so no row's text is read): a superset of the rows holding the words.
     Those candidates are sorted by date, and the text of the newest is then read one by one
-    until the page is full. pg_trgm's index (dropped by
-    migration 0005) rechecked every candidate's text before the sort: for a word in 2 % of
-    100,000 articles, 2,000 texts. A rare word whose 2-grams are all common still reads the
-    text of every candidate.
+    until the page is full. pg_trgm's index (dropped by migration 0005) rechecked every
+    candidate's text before the sort: for a word in 2 % of 100,000 articles, 2,000 texts. A rare
+    word whose 2-grams are all common still reads the text of every candidate.
     """
     wanted = sorted({term for w in words for term in _pg_terms(w)})
     plain = build([_pg_grams().contains(literal(wanted, ARRAY(Text)))])
