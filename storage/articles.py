@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from domain.article import Article, article_from_dict, content_dict, content_hash
 from domain.merge import body_hash, dedupe_key, merge, same_document
 from storage import search
-from storage.grams import grams
 from storage.models import ArticleAliasRow, ArticleRevisionRow, ArticleRow, SourceRow, utcnow
 from storage.types import ArticlePage, FailedItem, PostWanted, StoredArticle, UpsertResult
 
@@ -44,9 +43,8 @@ def source_id(session: Session, name: str, *, kind: str | None = None, url: str 
     return session.scalars(select(SourceRow.id).where(SourceRow.name == name)).one()
 
 
-def _row_values(article: Article, digest: str, data: dict[str, Any], *, grams_column: bool) -> dict[str, Any]:
-    """The row's columns from the article and its content_dict `data`; `grams_column`:
-    PostgreSQL's search terms too."""
+def _row_values(article: Article, digest: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The row's columns from the article and its content_dict `data`."""
     text_ = search.search_text(
         article.title, article.subtitle, article.body_html, article.ministry, " ".join(article.tags)
     )
@@ -69,8 +67,6 @@ def _row_values(article: Article, digest: str, data: dict[str, Any], *, grams_co
         "body_hash": body_hash(article),
         "dedupe_key": dedupe_key(article),
     }
-    if grams_column:
-        values["search_grams"] = grams(text_)
     return values
 
 
@@ -205,8 +201,6 @@ class _BatchWriter:
         self.session = session
         self.run_id = run_id
         self.now = now
-        # PostgreSQL indexes terms stored in the row; SQLite's FTS5 table gets them in finish().
-        self.grams_column = session.get_bind().dialect.name == "postgresql"
         self.outcomes: list[_Outcome] = []
         self.revisions: list[_Revision] = []
         # Search-text changes in order: (row, its text before, its text after).
@@ -235,7 +229,7 @@ class _BatchWriter:
             if row is None:
                 data = content_dict(article)
                 digest = content_hash(article, data)
-                new = _New(article, _new_values(sid, article, digest, data, self.now, self.grams_column))
+                new = _New(article, _new_values(sid, article, digest, data, self.now))
                 pending.append(new)
                 planned.append(new)
                 self.outcomes.append(_Outcome(new, "new", article))
@@ -294,7 +288,7 @@ class _BatchWriter:
                 row.data = data
         else:
             before = row.search_text
-            for key, value in _row_values(merged, digest, data, grams_column=self.grams_column).items():
+            for key, value in _row_values(merged, digest, data).items():
                 setattr(row, key, value)
             row.revision_count += 1
             row.updated_at = self.now
@@ -325,7 +319,8 @@ class _BatchWriter:
                 ],
             )
         # In batch order: index_grams nets an article written twice (its first text to its last).
-        search.index_grams(session, [(_id_of(target), before, after) for target, before, after in self.grams])
+        changes = [(_id_of(t), _published_of(t), before, after) for t, before, after in self.grams]
+        search.index_grams(session, changes)
         result = UpsertResult()
         for outcome in self.outcomes:
             article_id = _id_of(outcome.target)
@@ -334,6 +329,13 @@ class _BatchWriter:
             if outcome.post is not None:
                 result.posts.append(PostWanted(article_id, outcome.post, outcome.status))
         return result
+
+
+def _published_of(target: _New | ArticleRow) -> datetime:
+    if isinstance(target, ArticleRow):
+        return target.published_at
+    published: datetime = target.values["published_at"]
+    return published
 
 
 def _id_of(target: _New | ArticleRow) -> int:
@@ -430,9 +432,9 @@ def _add_alias(session: Session, sid: int, external_id: str, article_id: int, no
 
 
 def _new_values(
-    sid: int, article: Article, digest: str, data: dict[str, Any], now: datetime, grams_column: bool
+    sid: int, article: Article, digest: str, data: dict[str, Any], now: datetime
 ) -> dict[str, Any]:
-    return _row_values(article, digest, data, grams_column=grams_column) | {
+    return _row_values(article, digest, data) | {
         "source_id": sid,
         "external_id": article.external_id,
         "revision_count": 1,

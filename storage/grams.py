@@ -4,7 +4,7 @@ A dependency-free module, used on both backends. SQLite: storage/db.py registers
 SQL function `article_grams` on every SQLite connection (the delete trigger of migration 0004
 calls it), and storage/search.py writes the same terms from Python into a contentless FTS5
 table, so removing a row's terms takes exactly the string that was inserted. PostgreSQL:
-storage/articles.py stores them in `articles.search_grams`, under a GIN index (migration 0006).
+storage/search.py stores them in the table `article_terms`, under a GIN index (migration 0008).
 So `grams` must stay a pure function of the text, and changing what it returns needs a
 migration that rebuilds both.
 """

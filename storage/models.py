@@ -96,10 +96,6 @@ class ArticleRow(Base):
     license_text_only: Mapped[bool] = mapped_column(Boolean, default=False)
     body_html: Mapped[str] = mapped_column(Text)
     search_text: Mapped[str] = mapped_column(Text, default="")
-    # PostgreSQL: storage.grams.grams(search_text), the terms of its GIN search index (migration
-    # 0006). NULL on SQLite, whose FTS5 table holds them. Deferred: only the writer sets it, and
-    # no read needs its kilobytes.
-    search_grams: Mapped[str | None] = mapped_column(Text, nullable=True, deferred=True)
     embargo_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The whole Article as JSON: the storage-independent truth the post is rendered from.
     data: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -4,14 +4,14 @@ Korean particles stick to words (자율제조를) and many queries are two chara
 Trigram indexes match inside words but never match fewer than 3 characters, so words of 2
 characters go to an index of in-word 2-grams, and single characters to the characters of the
 text: one set of terms, storage/grams.py, computed by Python on both backends (on SQLite a
-contentless FTS5 table; on PostgreSQL the column search_grams and a GIN index over it). On
-PostgreSQL words of 3+ characters go through the 2-grams too: the AND of their 2-grams is a
+contentless FTS5 table; on PostgreSQL the narrow table article_terms and a GIN index over it).
+On PostgreSQL words of 3+ characters go through the 2-grams too: the AND of their 2-grams is a
 superset, rechecked against the texts newest first until a page is found. SQLite keeps the
 trigram table: it answers a rare word whose 2-grams are all common without reading a text,
 where the 2-gram route reads the text of every article holding those 2-grams. Every user word
 is quoted or escaped so search syntax in the input stays literal. The index structures are
-created by the migrations (storage/migrations/versions/0001_initial.py, 0004, 0005, 0006; 0007
-keeps PostgreSQL's texts uncompressed in the row, where both routes read them).
+created by the migrations (storage/migrations/versions/0001_initial.py, 0004, 0005, 0006, 0008;
+0007 keeps PostgreSQL's texts uncompressed in the row, where both routes read them).
 
 Both backends plan adaptively: a frequent word is found fastest by walking the newest
 articles and filtering them with LIKE, a rare one through the indexes (which hand back every
@@ -31,28 +31,32 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from html import unescape
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Row,
     Select,
-    and_,
     bindparam,
+    column,
     func,
     literal,
     literal_column,
     select,
+    table,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 from sqlalchemy.types import Text
 
 from storage.grams import WORD, grams
-from storage.models import ArticleRow
+from storage.models import ArticleRow, UTCDateTime
 
 logger = logging.getLogger(__name__)
 
@@ -91,31 +95,54 @@ def query_words(query: str) -> list[str]:
     return [w for w in WORD.findall(query.lower()) if w]
 
 
-# A change to one article's indexed text: (article id, its text before, or None for a new
-# article, its text now).
-Change = tuple[int, str | None, str]
+# A change to one article's indexed text: (article id, its publication time now, its text
+# before, or None for a new article, its text now).
+Change = tuple[int, datetime, str | None, str]
 
 _GRAMS_DELETE = text(
     "INSERT INTO articles_bigram(articles_bigram, rowid, grams) VALUES ('delete', :id, :grams)"
 )
 _GRAMS_INSERT = text("INSERT INTO articles_bigram(rowid, grams) VALUES (:id, :grams)")
 
+# PostgreSQL's search terms (migration 0008): a narrow row per article beside the wide articles
+# row, with the publication time the index route sorts its candidates by. At 100,000 articles
+# these rows take 11 MB and stay in shared buffers; the articles table takes 725 MB, about a
+# page per row, and reading each candidate's date there cost a page from the OS per candidate
+# once other searches had pushed it out of the buffers (a word in 5,072 articles: 26 ms).
+ARTICLE_TERMS = table(
+    "article_terms",
+    column("article_id", Integer),
+    column("published_at", UTCDateTime()),
+    column("grams", Text()),
+)
+
 
 def index_grams(session: Session, changes: Sequence[Change]) -> None:
-    """Write the 2-gram terms of new and changed articles to SQLite's FTS5 table (PostgreSQL keeps
-    them in the row: articles.search_grams, written with it).
+    """Write the 2-gram terms of new and changed articles: SQLite's FTS5 table, PostgreSQL's
+    article_terms.
 
-    The table is contentless: an article's old terms go out by a 'delete' command given exactly
-    the terms that went in, recomputed from its text before the change. Several changes of one
-    article (a batch that holds it twice) count as one, from its first text to its last, so the
-    deletes never run ahead of the inserts they undo. Unchanged texts are skipped.
+    Several changes of one article (a batch that holds it twice) count as one, from its first
+    text to its last. SQLite's table is contentless: an article's old terms go out by a 'delete'
+    command given exactly the terms that went in, recomputed from its text before the change, so
+    the deletes never run ahead of the inserts they undo, and unchanged texts are skipped.
+    PostgreSQL's row is replaced whole: it also carries the publication time, which a revision
+    may change without changing the text.
     """
-    if session.get_bind().dialect.name != "sqlite":
+    net: dict[int, tuple[datetime, str | None, str]] = {}
+    for id_, published, old, new in changes:
+        net[id_] = (published, net[id_][1] if id_ in net else old, new)
+    if session.get_bind().dialect.name == "postgresql":
+        if net:
+            stmt = pg_insert(ARTICLE_TERMS)
+            session.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["article_id"],
+                    set_={"published_at": stmt.excluded.published_at, "grams": stmt.excluded.grams},
+                ),
+                [{"article_id": i, "published_at": p, "grams": grams(new)} for i, (p, _, new) in net.items()],
+            )
         return
-    net: dict[int, tuple[str | None, str]] = {}
-    for id_, old, new in changes:
-        net[id_] = (net[id_][0] if id_ in net else old, new)
-    changed = [(id_, old, new) for id_, (old, new) in net.items() if old != new]
+    changed = [(id_, old, new) for id_, (_, old, new) in net.items() if old != new]
     deletes = [{"id": id_, "grams": grams(old)} for id_, old, _ in changed if old is not None]
     if deletes:
         session.execute(_GRAMS_DELETE, deletes)
@@ -163,36 +190,21 @@ def _in_fts(table: str, word: str, index: int) -> ColumnElement[bool]:
 
 
 def _pg_grams() -> ColumnElement[Any]:
-    # The expression must be the indexed one (migration 0006) to use the index.
-    return func.string_to_array(ArticleRow.search_grams, literal_column("' '"), type_=ARRAY(Text))
-
-
-def _pg_indexed(word: str) -> ColumnElement[bool]:
-    # The ILIKE (or strpos) keeps the answer identical to the walk's: the GIN index holds
-    # lower-cased terms, a superset for words with case, and a word of 3+ characters is looked
-    # up by its 2-grams, which may sit apart.
-    return and_(_pg_grams().contains(literal(_pg_terms(word), ARRAY(Text))), _contains(word, "postgresql"))
+    # The expression must be the indexed one (migration 0008) to use the index.
+    return func.string_to_array(ARTICLE_TERMS.c.grams, literal_column("' '"), type_=ARRAY(Text))
 
 
 def _pg_terms(word: str) -> list[str]:
-    """The terms of search_grams every text holding `word` has: the word itself when it is one
+    """The terms of article_terms.grams every text holding `word` has: the word itself when it is one
     character, else its 2-grams (storage/grams.py)."""
     if len(word) == 1:
         return [word]
     return [word[i : i + 2] for i in range(len(word) - 1)]
 
 
-def match_clause(query: str, dialect: str) -> ColumnElement[bool] | None:
-    """A WHERE clause matching articles that contain every word of `query`; None if empty."""
-    words = query_words(query)
-    if not words:
-        return None
-    return and_(*_conditions(words, dialect, indexed=True))
-
-
-def _conditions(words: list[str], dialect: str, *, indexed: bool) -> list[ColumnElement[bool]]:
-    if dialect == "postgresql":
-        return [_pg_indexed(w) if indexed else _contains(w, dialect) for w in words]
+def _conditions(words: list[str], dialect: str) -> list[ColumnElement[bool]]:
+    """The index route's conditions on SQLite (FTS5 tables) and on any other non-PostgreSQL
+    backend (the text itself); PostgreSQL's route is _pg_candidates_first."""
     clauses: list[ColumnElement[bool]] = []
     for i, word in enumerate(words):
         if dialect != "sqlite":
@@ -234,7 +246,7 @@ def find(session: Session, query: str | None, build: Build) -> Rows:
             logger.debug("search %r: newest-first walk", query)
             return rows
     logger.debug("search %r: index route", query)
-    return list(session.execute(build(_conditions(words, dialect, indexed=True))).all())
+    return list(session.execute(build(_conditions(words, dialect))).all())
 
 
 def _pg_find(session: Session, query: str | None, words: list[str], build: Build, walk_rows: int) -> Rows:
@@ -258,15 +270,20 @@ def _pg_find(session: Session, query: str | None, words: list[str], build: Build
                 logger.debug("search %r: newest-first walk", query)
                 return rows
             # The index route follows a walk that found too little: make the planner use the GIN
-            # index (bitmap scans) and sort the few hits, not walk the date index again, nor scan
-            # the table computing every row's 2-grams (its choice when the grams are common).
-            _pg_set(session, statement_timeout=before, enable_indexscan="off", enable_seqscan="off")
+            # index (bitmap scans) and sort the hits, not walk the date index again, nor scan
+            # the table computing every row's 2-grams (its choice when the grams are common);
+            # and join the sorted hits one by one (a hash join reads every candidate's row).
+            _pg_set(session, statement_timeout=before, **_PG_ROUTE)
         else:
-            _pg_set(session, enable_indexscan="off", enable_seqscan="off")
+            _pg_set(session, **_PG_ROUTE)
         logger.debug("search %r: index route", query)
         return list(session.execute(_pg_candidates_first(words, build)).all())
     finally:
         savepoint.rollback()
+
+
+# The index route's planner settings (why: in _pg_find).
+_PG_ROUTE = {f"enable_{plan}": "off" for plan in ("indexscan", "seqscan", "hashjoin", "mergejoin")}
 
 
 def _pg_set(session: Session, **settings: str) -> str:
@@ -291,7 +308,7 @@ def _index_first(session: Session, words: list[str], build: Build, below: int) -
             f"SELECT count(*) FROM (SELECT rowid FROM {table} WHERE {table} MATCH :phrase LIMIT :cap)"
         )
         if (session.scalar(counted, {"phrase": _fts_phrase(word), "cap": below}) or 0) < below:
-            return list(session.execute(build(_conditions(words, "sqlite", indexed=True))).all())
+            return list(session.execute(build(_conditions(words, "sqlite"))).all())
     return None
 
 
@@ -299,33 +316,26 @@ def _pg_candidates_first(words: list[str], build: Build) -> Select[*tuple[Any, .
     """The index route on PostgreSQL, rechecking in date order and only until the page is full.
 
     The GIN index answers "holds every in-word 2-gram of every word and every 1-character word"
-    exactly (no recheck, so no row's text is read): a superset of the rows holding the words.
-    Those candidates are sorted by date, and the text of the newest is then read one by one
-    until the page is full. pg_trgm's index (dropped by migration 0005) rechecked every
-    candidate's text before the sort: for a word in 2 % of 100,000 articles, 2,000 texts. A rare
-    word whose 2-grams are all common still reads the text of every candidate.
+    exactly (no recheck, so no text is read): a superset of the rows holding the words. Those
+    candidates are sorted by the date their article_terms row carries, and only then joined to
+    their articles rows, newest first, for build's other filters and the recheck of the text,
+    until the page is full. Sorting 5,072 candidates read 1,400 buffers of article_terms, where
+    their articles rows took 5,000 pages. A rare word whose 2-grams are all common still reads
+    the text of many candidates before it has a page or runs out.
     """
     wanted = sorted({term for w in words for term in _pg_terms(w)})
-    plain = build([_pg_grams().contains(literal(wanted, ARRAY(Text)))])
-    need = plain._limit
-    # OFFSET 0 keeps the subquery whole (not pulled up into the outer query), so its sorted
-    # output feeds the LIMIT below and the recheck stops at a page. The text is joined in by id
-    # after the sort, not carried through it: a sort of 5,072 candidates with their texts took
-    # 23 ms, of their ids and dates then 21 texts 13 ms (since 0007 the texts are plain in the row).
+    # ORDER BY and OFFSET 0 inside: the subquery stays whole and sorted, and the join below
+    # reads the articles rows of its first candidates only. Ordered outside by the joined
+    # article's own date, the planner would join every candidate before the sort.
     candidates = (
-        plain.add_columns(ArticleRow.published_at.label("cand_published_at"))
-        .limit(None)
+        select(ARTICLE_TERMS.c.article_id, ARTICLE_TERMS.c.published_at)
+        .where(_pg_grams().contains(literal(wanted, ARRAY(Text))))
+        .order_by(ARTICLE_TERMS.c.published_at.desc(), ARTICLE_TERMS.c.article_id.desc())
         .offset(0)
-        .subquery()
+        .subquery("candidates")
     )
-    texts = aliased(ArticleRow)
-    return (
-        select(candidates.c[0])
-        .join(texts, texts.id == candidates.c[0])
-        .where(*[_contains(w, "postgresql", texts.search_text) for w in words])
-        .order_by(candidates.c.cand_published_at.desc(), candidates.c[0].desc())
-        .limit(need)
-    )
+    page = build([ArticleRow.id == candidates.c.article_id, *[_contains(w, "postgresql") for w in words]])
+    return page.order_by(None).order_by(candidates.c.published_at.desc(), candidates.c.article_id.desc())
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,9 +29,9 @@ def test_index_grams_takes_one_article_changed_twice_in_a_batch(tmp_path: Path) 
         with db.session() as session:
             storage.upsert_articles(session=session, articles=[make_article(1, body_html="<p>가나</p>")])
         with db.session() as session:
-            id_, first = session.execute(text("SELECT id, search_text FROM articles")).one()
+            id_, at, first = session.execute(text("SELECT id, published_at, search_text FROM articles")).one()
             session.execute(text("UPDATE articles SET search_text = '다라 마'"))
-            search.index_grams(session, [(id_, first, "바사"), (id_, "바사", "다라 마")])
+            search.index_grams(session, [(id_, at, first, "바사"), (id_, at, "바사", "다라 마")])
         with db.engine.connect() as conn:
             assert index_terms(conn) == text_terms(conn)
             assert text_terms(conn)["마"] == 1

@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from alembic.command import downgrade
+from alembic.command import downgrade, upgrade
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event, inspect, text
 from typer.testing import CliRunner, Result
@@ -67,7 +67,12 @@ def test_search_structures_are_made_by_the_migration(db: Database) -> None:
             )
             assert "ix_articles_search_trgm" not in indexes  # since 0005
             assert not [d for d in indexes.values() if "gin_trgm_ops" in d]
-            assert "string_to_array(search_grams" in indexes["ix_articles_search_grams"]  # since 0006
+            assert "ix_articles_search_grams" not in indexes  # moved by 0008 to article_terms
+            terms_index = text(
+                "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+                "AND indexname = 'ix_article_terms_grams'"
+            )
+            assert "string_to_array(grams" in conn.execute(terms_index).scalar_one()
             assert "ix_articles_search_bigrams" not in indexes and "ix_articles_search_chars" not in indexes
 
 
@@ -392,9 +397,8 @@ def test_0006_fills_pg_search_grams_from_the_texts_and_its_downgrade_restores_th
                 text("UPDATE articles SET search_text = '새 규제 혁신' WHERE external_id = :id"),
                 {"id": make_article(1).external_id},
             )
-    migrate.upgrade(db.engine)
-    assert migrate.current(db.engine) == migrate.HEAD
-    assert migrate.differences(db.engine) == []
+    with db.engine.begin() as conn:
+        upgrade(migrate.alembic_config(conn), "0006")
     with db.engine.connect() as conn:
         stored = dict(conn.execute(text("SELECT search_text, search_grams FROM articles")).all())
         if db.dialect == "postgresql":
@@ -407,6 +411,9 @@ def test_0006_fills_pg_search_grams_from_the_texts_and_its_downgrade_restores_th
         else:  # SQLite keeps its terms in the FTS5 table, not in the row
             assert set(stored.values()) == {None}
             assert index_terms(conn) == text_terms(conn)
+    migrate.upgrade(db.engine)
+    assert migrate.current(db.engine) == migrate.HEAD
+    assert migrate.differences(db.engine) == []
     first = [{1}, set(), {1}] if db.dialect == "postgresql" else [set(), {1}, set()]
     assert [_found(db, w) for w in ("규제", "자율제조", "혁", "예산")] == [*first, {2}]
 
@@ -436,17 +443,49 @@ def test_0007_keeps_pg_search_texts_plain_in_the_row_and_rewrites_compressed_one
         assert conn.execute(settings).one() == (None, "x")
         conn.execute(text("UPDATE articles SET search_text = search_text || ''"))  # stored by 0006's rules
         assert conn.execute(compression).scalars().all() == ["pglz"]
-    _store(db, [long_body, long_body])  # article 2 written at 0006 (the writer works at either)
-    with db.engine.connect() as conn:
-        assert conn.execute(compression).scalars().all() == ["pglz", "pglz"]
     migrate.upgrade(db.engine)
     assert migrate.current(db.engine) == migrate.HEAD and migrate.differences(db.engine) == []
     with db.engine.connect() as conn:
         assert conn.execute(settings).one() == (["toast_tuple_target=8160"], "m")
-        assert conn.execute(compression).scalars().all() == [None, None]
-    _store(db, [long_body, long_body, long_body])
+        assert conn.execute(compression).scalars().all() == [None]
+    _store(db, [long_body, long_body])
     with db.engine.connect() as conn:
-        assert conn.execute(compression).scalars().all() == [None, None, None]
-    assert _found(db, "자율제조") == {1, 2, 3}
+        assert conn.execute(compression).scalars().all() == [None, None]
+    assert _found(db, "자율제조") == {1, 2}
     monkeypatch.setattr(search, "FAST_SCAN_MS", 0)  # the index route's recheck reads the texts too
-    assert _found(db, "자율제조") == {1, 2, 3}
+    assert _found(db, "자율제조") == {1, 2}
+
+
+def test_0008_moves_pg_search_terms_to_article_terms_and_back(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "FAST_SCAN_MS", 0)  # the index route, which reads article_terms
+    _store(db, ["<p>자율제조를 도입한다</p>", "<p>정부 예산</p>", "<p>자율 율제 제조</p>"])
+    columns = text("SELECT id, published_at, search_text FROM articles ORDER BY id")
+    terms = text("SELECT article_id, published_at, grams FROM article_terms ORDER BY article_id")
+    with db.engine.begin() as conn:
+        expected = [(id_, at, grams(t)) for id_, at, t in conn.execute(columns)]
+        if db.dialect == "postgresql":
+            assert conn.execute(terms).all() == expected
+            options = text("SELECT reloptions FROM pg_class WHERE oid = 'article_terms'::regclass")
+            assert conn.execute(options).scalar_one() == ["toast_tuple_target=128"]
+        downgrade(migrate.alembic_config(conn), "0007")
+    with db.engine.begin() as conn:
+        assert "article_terms" not in inspect(conn).get_table_names()
+        stored = conn.execute(text("SELECT id, search_grams FROM articles ORDER BY id")).all()
+        if db.dialect == "postgresql":  # 0006's column, filled again, and its index
+            assert stored == [(id_, g) for id_, _, g in expected]
+            index = text(
+                "SELECT indexdef FROM pg_indexes "
+                "WHERE indexname = 'ix_articles_search_grams' AND schemaname = current_schema()"
+            )
+            assert "string_to_array(search_grams" in conn.execute(index).scalar_one()
+        else:  # empty on SQLite, as 0006 left it
+            assert {g for _, g in stored} == {None}
+    migrate.upgrade(db.engine)
+    assert migrate.current(db.engine) == migrate.HEAD and migrate.differences(db.engine) == []
+    with db.engine.connect() as conn:
+        assert "search_grams" not in {c["name"] for c in inspect(conn).get_columns("articles")}
+        if db.dialect == "postgresql":
+            assert conn.execute(terms).all() == expected
+    assert [_found(db, w) for w in ("자율제조", "제조", "예산")] == [{1}, {1, 3}, {2}]

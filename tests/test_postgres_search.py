@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -88,9 +89,15 @@ def test_both_routes_find_what_sqlite_finds(
 
 
 def _plan(db: Database, query: str) -> str:
-    stmt = select(ArticleRow.id).where(search.match_clause(query, "postgresql"))  # type: ignore[arg-type]
+    """EXPLAIN of the index route's statement for `query`, under the route's planner settings."""
+
+    def build(match: Any) -> Any:
+        return select(ArticleRow.id).where(*match).order_by(ArticleRow.published_at.desc()).limit(21)
+
+    stmt = search._pg_candidates_first(search.query_words(query), build)
     with db.engine.connect() as conn:
-        conn.execute(text("SET enable_seqscan = off"))  # three rows: make the planner show its index
+        for name, value in search._PG_ROUTE.items():
+            conn.execute(text("SELECT set_config(:name, :value, false)"), {"name": name, "value": value})
         compiled = stmt.compile(dialect=conn.dialect)
         rows = conn.exec_driver_sql("EXPLAIN " + str(compiled), compiled.params).scalars().all()
         conn.rollback()
@@ -100,14 +107,18 @@ def _plan(db: Database, query: str) -> str:
 @pytest.mark.parametrize(
     ("query", "index"),
     [
-        ("자율제조", "ix_articles_search_grams"),  # its 2-grams, rechecked
-        ("예산", "ix_articles_search_grams"),
-        ("AI", "ix_articles_search_grams"),
-        ("늘", "ix_articles_search_grams"),  # a 1-character term
+        ("자율제조", "ix_article_terms_grams"),  # its 2-grams, rechecked
+        ("예산", "ix_article_terms_grams"),
+        ("AI", "ix_article_terms_grams"),
+        ("늘", "ix_article_terms_grams"),  # a 1-character term
     ],
 )
 def test_the_index_route_uses_the_gin_indexes(pg: Database, query: str, index: str) -> None:
-    assert index in _plan(pg, query)
+    plan = _plan(pg, query)
+    assert index in plan
+    # The candidates are sorted before any articles row is read: a sort above the join would
+    # read the row of every candidate.
+    assert plan.index("Sort") > plan.index("Nested Loop")
 
 
 def _fill(db: Database, rows: int) -> None:
@@ -126,12 +137,18 @@ def _fill(db: Database, rows: int) -> None:
             {"source": source_id, "rows": rows},
         )
         # The writer's terms (storage.grams), as upsert_articles would have stored them.
-        rows = session.execute(text("SELECT id, search_text FROM articles WHERE search_grams IS NULL")).all()
+        rows = session.execute(
+            text(
+                "SELECT id, published_at, search_text FROM articles "
+                "WHERE id NOT IN (SELECT article_id FROM article_terms)"
+            )
+        ).all()
         session.execute(
-            text("UPDATE articles SET search_grams = :grams WHERE id = :id"),
-            [{"id": id_, "grams": grams(text_)} for id_, text_ in rows],
+            text("INSERT INTO article_terms (article_id, published_at, grams) VALUES (:id, :at, :grams)"),
+            [{"id": id_, "at": at, "grams": grams(text_)} for id_, at, text_ in rows],
         )
         session.execute(text("ANALYZE articles"))
+        session.execute(text("ANALYZE article_terms"))
 
 
 def _ids(db: Database, query: str) -> list[int]:
@@ -206,3 +223,53 @@ def test_the_index_route_finds_korean_words_under_lc_ctype_c(monkeypatch: pytest
         with admin.connect() as conn:
             conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
         admin.dispose()
+
+
+def _terms(db: Database) -> dict[str, tuple[Any, str]]:
+    """article_terms by the article's external id: (publication time, terms)."""
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT a.external_id, t.published_at, t.grams, a.published_at, a.search_text "
+                "FROM article_terms t JOIN articles a ON a.id = t.article_id"
+            )
+        ).all()
+    for row in rows:  # the writer keeps them equal to the article's own
+        assert (row[1], row[2]) == (row[3], grams(row[4]))
+    return {row[0]: (row[1], row[2]) for row in rows}
+
+
+def test_the_writer_keeps_each_articles_terms_and_date_in_article_terms(
+    pg: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "FAST_SCAN_MS", 0)  # the index route sorts by article_terms' dates
+    assert set(_terms(pg)) == {make_article(n).external_id for n in (1, 2, 3)}
+    assert [s.article.external_id for s in _page(pg, "정부")] == [make_article(2).external_id]
+    # A revision moves article 1 after article 4 and gives it the word: the index route must
+    # order by the new date and find the new text.
+    with pg.session() as session:
+        storage.upsert_articles(session=session, articles=[make_article(4, body_html="<p>정부 발표</p>")])
+        storage.upsert_articles(
+            session=session,
+            articles=[
+                make_article(
+                    1,
+                    body_html="<p>정부가 자율제조를 도입한다.</p>",
+                    subtitles=(),
+                    published_at=make_article(4).published_at + timedelta(hours=1),
+                )
+            ],
+        )
+    terms = _terms(pg)
+    assert terms[make_article(1).external_id][0] == make_article(4).published_at + timedelta(hours=1)
+    assert [int(s.article.external_id) - 148900000 for s in _page(pg, "정부")] == [1, 4, 2]
+    with pg.session() as session:  # a deleted article takes its terms with it
+        gone = make_article(4).external_id
+        session.execute(text("DELETE FROM articles WHERE external_id = :id"), {"id": gone})
+    assert make_article(4).external_id not in _terms(pg)
+    assert [int(s.article.external_id) - 148900000 for s in _page(pg, "정부")] == [1, 2]
+
+
+def _page(db: Database, query: str) -> list[storage.StoredArticle]:
+    with db.session() as session:
+        return storage.list_articles(session=session, where=ArticleFilter(query=query)).items
