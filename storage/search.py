@@ -106,7 +106,7 @@ _GRAMS_INSERT = text("INSERT INTO articles_bigram(rowid, grams) VALUES (:id, :gr
 
 # PostgreSQL's search terms (migration 0008): a narrow row per article beside the wide articles
 # row, with the publication time the index route sorts its candidates by. At 100,000 articles
-# these rows take 11 MB and stay in shared buffers; the articles table takes 725 MB, about a
+# these rows take 7-11 MB and stay in shared buffers; the articles table takes 781 MB, about a
 # page per row, and reading each candidate's date there cost a page from the OS per candidate
 # once other searches had pushed it out of the buffers (a word in 5,072 articles: 26 ms).
 ARTICLE_TERMS = table(

@@ -1,20 +1,21 @@
 """PostgreSQL's search terms move to a narrow table of their own, `article_terms`.
 
 The index route sorts its candidates by date before it reads any text. Under 0006 that date
-came from the articles row, and an articles row fills about a page (725 MB for 100,000
+came from the articles row, and an articles row fills about a page (781 MB for 100,000
 articles since 0007 keeps `search_text` in the row). A word in 5,072 articles read 5,072
 pages; once other searches had pushed them out of shared buffers (128 MB by default) each
 came back from the operating system, and the search took 26 ms instead of 12.
 
 `article_terms` holds one row per article: its id, its publication time (kept equal to the
 article's by the writer, storage/search.py `index_grams`) and its terms (storage/grams.py),
-under the GIN index that `articles.search_grams` had. `toast_tuple_target = 128` moves every
-term list out of the row, so 100,000 rows take 11 MB and stay in the buffers: the same word
-reads 1,400 buffers there and its 21 newest articles rows.
+under the GIN index that `articles.search_grams` had. `toast_tuple_target = 128` moves any
+term list longer than a few dozen bytes out of the row, so 100,000 rows take 7-11 MB and stay
+in the buffers: the same word reads 1,400 buffers there and its 21 newest articles rows.
 
-The upgrade copies the terms over, builds the index (at 100,000 articles: about a minute)
-and drops the column and its index; the downgrade puts them back. SQLite keeps its terms in
-its FTS5 tables: it only drops the column, which 0006 added there empty.
+The upgrade copies the terms over, builds the index (77 s at 100,000 articles) and drops the
+column and its index (PostgreSQL frees a dropped column's space only as rows are rewritten;
+`VACUUM FULL articles` frees it at once); the downgrade puts them back (84 s). SQLite keeps
+its terms in its FTS5 tables: it only drops the column, which 0006 added there empty.
 
 Revision ID: 0008
 Revises: 0007
