@@ -29,8 +29,8 @@ VERSION_TABLE = "alembic_version"
 PG_LOCK_KEY = 0x62726566  # "bref"
 
 # Search structures made by raw DDL in the migrations: FTS5 virtual tables and their shadow
-# tables (SQLite) and GIN indexes on an operator class or an expression (PostgreSQL). The
-# models do not describe them, so the comparison leaves them out.
+# tables (SQLite); the terms table and GIN indexes on an operator class or an expression
+# (PostgreSQL). The models do not describe them, so the comparison leaves them out.
 SQLITE_SEARCH_TABLES = ("articles_fts", "articles_bigram")
 SEARCH_TABLES = (*SQLITE_SEARCH_TABLES, "article_terms")  # the last: PostgreSQL's, since 0008
 SEARCH_INDEXES = (
