@@ -385,15 +385,16 @@ def _duplicate_candidates(session: Session, sid: int, articles: Sequence[Article
             branches.append(ArticleRow.body_hash.in_(chunk))
         if chunk := keys[start : start + 500]:
             branches.append(ArticleRow.dedupe_key.in_(chunk))
-        # The source inside each branch: SQLite then answers from the two hash indexes
-        # (MULTI-INDEX OR); with `source_id = ? AND (… OR …)` it walked every article of the source.
+        # The source is checked here, not in SQL. SQLite without statistics (a database nobody
+        # ran ANALYZE on: every one the service creates) preferred `source_id = ?` on the unique
+        # index to the two hash indexes, even inside each OR branch, and so read every article of
+        # the source: at 20,000 articles 90 ms a batch, a third of the store's time. With only
+        # the hashes in the WHERE clause the hash indexes are the only ones that apply.
         for row in session.scalars(
-            select(ArticleRow)
-            .where(or_(*(and_(branch, ArticleRow.source_id == sid) for branch in branches)))
-            .order_by(ArticleRow.id)
-            .with_for_update()
+            select(ArticleRow).where(or_(*branches)).order_by(ArticleRow.id).with_for_update()
         ):
-            found[row.id] = row
+            if row.source_id == sid:
+                found[row.id] = row
     return list(found.values())
 
 
