@@ -7,9 +7,9 @@ import math
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Row, Select, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Row, Select, Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -462,14 +462,20 @@ def _insert_new(session: Session, sid: int, pending: Sequence[_New]) -> dict[str
 def store_posts(*, session: Session, posts: Mapping[int, tuple[str, str] | None]) -> int:
     """Store rendered posts by article id, as (text, hash); None clears a post (its rendering
     failed: the next crawl renders it again). Returns how many rows were written."""
-    written = 0
-    for article_id, post in posts.items():
-        text, digest = post if post is not None else (None, None)
-        done = session.execute(
-            update(ArticleRow).where(ArticleRow.id == article_id).values(post_text=text, post_hash=digest)
-        )
-        written += done.rowcount or 0  # type: ignore[attr-defined]
-    return written
+    if not posts:
+        return 0
+    # One executemany on the table (why: storage.validators.save_validators).
+    table = cast(Table, ArticleRow.__table__)
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values(post_text=bindparam("b_text"), post_hash=bindparam("b_hash"))
+    )
+    rows = [
+        {"b_id": article_id, "b_text": post[0] if post else None, "b_hash": post[1] if post else None}
+        for article_id, post in posts.items()
+    ]
+    return session.execute(stmt, rows).rowcount  # type: ignore[attr-defined,no-any-return]
 
 
 # The columns a StoredArticle is made of. Not the whole row: body_html, search_text and the

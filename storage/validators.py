@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import ArticleRow, SourceRow, utcnow
@@ -61,15 +62,20 @@ def save_validators(*, session: Session, source: str, validators: Mapping[str, H
     sid = _source_id(session, source)
     if sid is None or not validators:
         return 0
-    updated = 0
-    for external_id, value in validators.items():
-        result = session.execute(
-            update(ArticleRow)
-            .where(ArticleRow.source_id == sid, ArticleRow.external_id == external_id)
-            .values(etag=value.etag, last_modified=value.last_modified)
-        )
-        updated += result.rowcount or 0  # type: ignore[attr-defined]
-    return updated
+    # One statement for the batch, on the table: an ORM update per article compiled it again
+    # and evaluated it against the session's rows each time (1 ms an article, a tenth of the
+    # crawl writer's time at 2,000 articles). Nothing in the transaction reads these columns back.
+    table = cast(Table, ArticleRow.__table__)
+    stmt = (
+        update(table)
+        .where(table.c.source_id == sid, table.c.external_id == bindparam("b_external_id"))
+        .values(etag=bindparam("b_etag"), last_modified=bindparam("b_last_modified"))
+    )
+    rows = [
+        {"b_external_id": external_id, "b_etag": value.etag, "b_last_modified": value.last_modified}
+        for external_id, value in validators.items()
+    ]
+    return session.execute(stmt, rows).rowcount  # type: ignore[attr-defined,no-any-return]
 
 
 def mark_not_modified(

@@ -219,6 +219,45 @@ def test_a_batch_reads_articles_only_through_the_indexes_of_what_it_looks_up(tmp
         db.dispose()
 
 
+def test_validators_and_posts_of_a_batch_are_one_statement_each(db: Database) -> None:
+    """The crawl writer stores a batch's validators and posts with one UPDATE each (an ORM
+    update per article cost it 1 ms an article), and every row still gets its own values."""
+    from sqlalchemy import event
+
+    from storage.validators import HttpValidators, load_validators, save_validators
+
+    articles = [make_article(n) for n in range(1, 6)]
+    ids = write(db, articles).ids
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        with db.session() as session:
+            saved = save_validators(
+                session=session,
+                source="korea_kr",
+                validators={a.external_id: HttpValidators(f'"e{n}"') for n, a in enumerate(articles)}
+                | {"unknown": HttpValidators('"x"')},
+            )
+            posts = {i: (f"post {n}", f"h{n}") for n, i in enumerate(ids)} | {ids[2]: None}
+            written = storage.articles.store_posts(session=session, posts=posts)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert (saved, written) == (5, 5)
+    updates = [s for s in statements if s.lstrip().upper().startswith("UPDATE ARTICLES")]
+    assert len(updates) == 2, updates
+    external_ids = [a.external_id for a in articles]
+    with db.session() as session:
+        stored = load_validators(session=session, source="korea_kr", external_ids=external_ids)
+        posted = select(ArticleRow.id, ArticleRow.post_hash).where(ArticleRow.id.in_(ids))
+        rows = dict(session.execute(posted).all())
+    assert {k: v.etag for k, v in stored.items()} == {e: f'"e{n}"' for n, e in enumerate(external_ids)}
+    assert rows == {i: (None if n == 2 else f"h{n}") for n, i in enumerate(ids)}
+
+
 def test_an_article_another_writer_inserted_first_is_merged_into_theirs(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
