@@ -388,7 +388,7 @@ def _duplicate_candidates(session: Session, sid: int, articles: Sequence[Article
         # The source is checked here, not in SQL. SQLite without statistics (a database nobody
         # ran ANALYZE on: every one the service creates) preferred `source_id = ?` on the unique
         # index to the two hash indexes, even inside each OR branch, and so read every article of
-        # the source: at 20,000 articles 90 ms a batch, a third of the store's time. With only
+        # the source: at 20,000 articles 4.6 of the 12.7 s that 5,000 new articles took. With only
         # the hashes in the WHERE clause the hash indexes are the only ones that apply.
         for row in session.scalars(
             select(ArticleRow).where(or_(*branches)).order_by(ArticleRow.id).with_for_update()

@@ -181,7 +181,7 @@ def test_a_batch_looks_up_its_duplicates_once_per_source(db: Database) -> None:
 def test_a_batch_reads_articles_only_through_the_indexes_of_what_it_looks_up(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """On a SQLite file without statistics (the service never runs ANALYZE), no look-up of the
     writer walks the articles table or every article of a source: the duplicate look-up once
-    did, through `source_id = ?`, and cost a third of the store's time at 20,000 articles."""
+    did, through `source_id = ?`, and cost over a third of the store's time at 20,000 articles."""
     from sqlalchemy import event
 
     db = Database(f"sqlite:///{tmp_path}/plain.db")
