@@ -7,9 +7,9 @@ import math
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, Table, and_, bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from domain.article import Article, article_from_dict, content_dict, content_hash
 from domain.merge import body_hash, dedupe_key, merge, same_document
 from storage import search
-from storage.models import ArticleAliasRow, ArticleRevisionRow, ArticleRow, SourceRow, utcnow
+from storage.models import ARTICLES, ArticleAliasRow, ArticleRevisionRow, ArticleRow, SourceRow, utcnow
 from storage.types import ArticlePage, FailedItem, PostWanted, StoredArticle, UpsertResult
 
 RenderPost = Callable[[Article], tuple[str, str]]  # article -> (post text, post hash)
@@ -465,10 +465,9 @@ def store_posts(*, session: Session, posts: Mapping[int, tuple[str, str] | None]
     if not posts:
         return 0
     # One executemany on the table (why: storage.validators.save_validators).
-    table = cast(Table, ArticleRow.__table__)
     stmt = (
-        update(table)
-        .where(table.c.id == bindparam("b_id"))
+        update(ARTICLES)
+        .where(ARTICLES.c.id == bindparam("b_id"))
         .values(post_text=bindparam("b_text"), post_hash=bindparam("b_hash"))
     )
     rows = [

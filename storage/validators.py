@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import ArticleRow, SourceRow, utcnow
+from storage.models import ARTICLES, ArticleRow, SourceRow, utcnow
 
 MAX_IDS_PER_QUERY = 500  # stay well under every backend's bound-parameter limit
 
@@ -63,12 +62,11 @@ def save_validators(*, session: Session, source: str, validators: Mapping[str, H
     if sid is None or not validators:
         return 0
     # One statement for the batch, on the table: an ORM update per article compiled it again
-    # and evaluated it against the session's rows each time (1 ms an article, a tenth of the
-    # crawl writer's time at 2,000 articles). Nothing in the transaction reads these columns back.
-    table = cast(Table, ArticleRow.__table__)
+    # and evaluated it against the session's rows each time (0.4 ms an article, a tenth of the
+    # crawl writer's samples in py-spy). Nothing in the transaction reads these columns back.
     stmt = (
-        update(table)
-        .where(table.c.source_id == sid, table.c.external_id == bindparam("b_external_id"))
+        update(ARTICLES)
+        .where(ARTICLES.c.source_id == sid, ARTICLES.c.external_id == bindparam("b_external_id"))
         .values(etag=bindparam("b_etag"), last_modified=bindparam("b_last_modified"))
     )
     rows = [
