@@ -564,8 +564,10 @@ def _filter_conditions(where: ArticleFilter) -> list[ColumnElement[bool]]:
     if where.source:
         # A subquery, not a join: the search routes read thousands of candidate rows, and a
         # join to sources cost PostgreSQL 3.4 of 10.6 ms for a word in 5,072 of 100,000 articles.
-        named = select(SourceRow.id).where(SourceRow.name == where.source)
-        conditions.append(ArticleRow.source_id.in_(named))
+        # Scalar (names are unique): `source_id = (…)` reads ix_articles_source_published in date
+        # order, where `source_id IN (…)` made SQLite sort every article of the source.
+        named = select(SourceRow.id).where(SourceRow.name == where.source).scalar_subquery()
+        conditions.append(ArticleRow.source_id == named)
     if where.ministry:
         conditions.append(ArticleRow.ministry == where.ministry)
     if where.section:

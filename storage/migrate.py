@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest revision in storage/migrations/versions; tests/test_migrations.py checks they agree.
-HEAD = "0008"
+HEAD = "0009"
 VERSION_TABLE = "alembic_version"
 # Any constant shared by every briefing process: concurrent upgrades of one PostgreSQL database
 # queue on it instead of both creating the same tables.
@@ -137,13 +137,24 @@ def _adopt(conn: Connection) -> None:
     context = MigrationContext.configure(conn, opts={"include_object": include_object, "compare_type": True})
     diff = list(compare_metadata(context, Base.metadata))
     # Made before 0002 (crawl_errors.stage) and 0003 (crawl_runs.yield_profile, .drift):
-    # today's models differ by those columns alone.
+    # today's models differ by those columns (and by 0009's indexes) alone.
     later = {
         ("crawl_errors", "stage"),
         ("crawl_runs", "yield_profile"),
         ("crawl_runs", "drift"),
     }
-    first = [d for d in diff if d[0] != "add_column" or (d[2], d[3].name) not in later]
+    # And made before 0009: the ministry index on ministry alone, no date-ordered indexes.
+    later_indexes = {
+        ("add_index", "ix_articles_source_published"),
+        ("add_index", "ix_articles_ministry_published"),
+        ("remove_index", "ix_articles_ministry"),
+    }
+    first = [
+        d
+        for d in diff
+        if not (d[0] == "add_column" and (d[2], d[3].name) in later)
+        and not (d[0] in ("add_index", "remove_index") and (d[0], d[1].name) in later_indexes)
+    ]
     names = set(inspect(conn).get_table_names())
     search_ok = conn.dialect.name == "sqlite" and set(SQLITE_SEARCH_TABLES) <= names
     if first or not search_ok:
@@ -153,7 +164,9 @@ def _adopt(conn: Connection) -> None:
             "need and start from an empty database"
         )
     # Its search tables are 0001's whatever its columns: 0004 (contentless 2-gram terms) must run.
-    command.stamp(alembic_config(conn), "0001" if diff else "0003")
+    # 0009 makes its indexes only where they are missing, so they do not move the stamp back.
+    behind = any(d[0] == "add_column" for d in diff)
+    command.stamp(alembic_config(conn), "0001" if behind else "0003")
 
 
 @contextlib.contextmanager

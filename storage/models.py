@@ -77,7 +77,9 @@ class ArticleRow(Base):
     __table_args__ = (
         UniqueConstraint("source_id", "external_id", name="uq_articles_source_external"),
         Index("ix_articles_published", "published_at"),
-        Index("ix_articles_ministry", "ministry"),
+        # A source's or a ministry's newest articles in index order (migration 0009).
+        Index("ix_articles_source_published", "source_id", "published_at"),
+        Index("ix_articles_ministry_published", "ministry", "published_at"),
         Index("ix_articles_body_hash", "body_hash"),
         Index("ix_articles_dedupe_key", "dedupe_key"),
     )

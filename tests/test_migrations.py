@@ -489,3 +489,46 @@ def test_0008_moves_pg_search_terms_to_article_terms_and_back(
         if db.dialect == "postgresql":
             assert conn.execute(terms).all() == expected
     assert [_found(db, w) for w in ("자율제조", "제조", "예산")] == [{1}, {1, 3}, {2}]
+
+
+def test_0009_orders_a_source_and_a_ministry_by_date_in_their_indexes_and_back(db: Database) -> None:
+    def indexes() -> set[str]:
+        return {i["name"] for i in inspect(db.engine).get_indexes("articles") if i["name"]}
+
+    _store(db, ["<p>하나</p>", "<p>둘</p>"])
+    assert {"ix_articles_source_published", "ix_articles_ministry_published"} <= indexes()
+    assert "ix_articles_ministry" not in indexes()
+    with db.engine.begin() as conn:
+        downgrade(migrate.alembic_config(conn), "0008")
+    assert "ix_articles_ministry" in indexes()
+    assert not {"ix_articles_source_published", "ix_articles_ministry_published"} & indexes()
+    migrate.upgrade(db.engine)
+    assert migrate.current(db.engine) == migrate.HEAD and migrate.differences(db.engine) == []
+    with db.session() as session:
+        page = storage.list_articles(session=session, where=storage.ArticleFilter(source="korea_kr"))
+    assert [a.article.external_id for a in page.items] == [make_article(n).external_id for n in (2, 1)]
+
+
+def test_a_database_from_before_migrations_with_the_old_ministry_index_is_adopted(tmp_path: Path) -> None:
+    # A create_all of the days before 0009: an index on ministry alone, none by date per source.
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_engine(url)
+    Base.metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(text("DROP INDEX ix_articles_source_published"))
+        conn.execute(text("DROP INDEX ix_articles_ministry_published"))
+        conn.execute(text("CREATE INDEX ix_articles_ministry ON articles (ministry)"))
+        conn.execute(
+            text(
+                "CREATE VIRTUAL TABLE articles_fts USING fts5(search_text, content='articles', "
+                "content_rowid='id', tokenize='trigram')"
+            )
+        )
+        conn.execute(text("CREATE VIRTUAL TABLE articles_bigram USING fts5(grams, tokenize='unicode61')"))
+    engine.dispose()
+    db = Database(url)
+    try:
+        assert migrate.current(db.engine) == migrate.HEAD
+        assert migrate.differences(db.engine) == []
+    finally:
+        db.dispose()

@@ -219,6 +219,41 @@ def test_a_batch_reads_articles_only_through_the_indexes_of_what_it_looks_up(tmp
         db.dispose()
 
 
+@pytest.mark.parametrize("by", ["source", "ministry"])
+def test_a_page_of_one_source_or_ministry_reads_its_newest_rows_in_index_order(tmp_path, by: str) -> None:  # type: ignore[no-untyped-def]
+    """On a SQLite file without statistics, a page filtered by source or ministry walks an index
+    in date order and stops at the page: no sort of every row that passes the filter (a page of
+    one source at 20,000 articles took 28 ms that way, 1.8 ms from the index)."""
+    from sqlalchemy import event
+
+    db = Database(f"sqlite:///{tmp_path}/plain.db")
+    try:
+        write(db, [make_article(n) for n in range(1, 30)])
+        statements: list[tuple[str, Any]] = []
+
+        def seen(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+            if statement.lstrip().upper().startswith("SELECT"):
+                statements.append((statement, parameters))
+
+        where = ArticleFilter(**{by: "korea_kr" if by == "source" else "산업통상자원부"})
+        event.listen(db.engine, "before_cursor_execute", seen)
+        try:
+            with db.session() as session:
+                page = list_articles(session=session, where=where, limit=5)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", seen)
+        newest = [make_article(n).external_id for n in range(29, 24, -1)]
+        assert [a.article.external_id for a in page.items] == newest
+        statement, parameters = statements[0]
+        with db.engine.connect() as conn:
+            explained = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+        plan = " | ".join(row[-1] for row in explained)
+        assert f"ix_articles_{by}_published" in plan, plan
+        assert "TEMP B-TREE" not in plan, plan
+    finally:
+        db.dispose()
+
+
 def test_validators_and_posts_of_a_batch_are_one_statement_each(db: Database) -> None:
     """The crawl writer stores a batch's validators and posts with one UPDATE each (an ORM
     update per article cost it 1 ms an article), and every row still gets its own values."""
