@@ -149,12 +149,15 @@ def test_the_service_refuses_to_start_on_a_schema_behind_when_told_not_to_migrat
     open_storage(settings).dispose()  # at head: starts
 
 
-def test_a_database_from_before_migrations_is_adopted(tmp_path: Path) -> None:
-    # SQLite files made by briefing's create_all (plus its FTS tables) before migrations existed.
+def _from_create_all(tmp_path: Path, *statements: str) -> str:
+    """A SQLite file as briefing made them before migrations: today's models by create_all,
+    changed by `statements`, and 0001's two FTS5 tables. Returns its URL."""
     url = f"sqlite:///{tmp_path / 'old.db'}"
     engine = create_engine(url)
     Base.metadata.create_all(engine)
     with engine.begin() as conn:
+        for statement in statements:
+            conn.execute(text(statement))
         conn.execute(
             text(
                 "CREATE VIRTUAL TABLE articles_fts USING fts5(search_text, content='articles', "
@@ -162,10 +165,15 @@ def test_a_database_from_before_migrations_is_adopted(tmp_path: Path) -> None:
             )
         )
         conn.execute(text("CREATE VIRTUAL TABLE articles_bigram USING fts5(grams, tokenize='unicode61')"))
-        conn.execute(
-            text("INSERT INTO sources (name, kind, status, created_at) VALUES ('x', 'x', 'ok', '2026-01-01')")
-        )
     engine.dispose()
+    return url
+
+
+def test_a_database_from_before_migrations_is_adopted(tmp_path: Path) -> None:
+    # SQLite files made by briefing's create_all (plus its FTS tables) before migrations existed.
+    url = _from_create_all(
+        tmp_path, "INSERT INTO sources (name, kind, status, created_at) VALUES ('x', 'x', 'ok', '2026-01-01')"
+    )
     db = Database(url)
     try:
         assert migrate.current(db.engine) == migrate.HEAD
@@ -257,26 +265,27 @@ def test_0002_gives_crawl_errors_stored_before_it_the_article_stage(db: Database
     assert migrate.differences(db.engine) == []
 
 
-def test_a_database_from_before_migrations_with_the_first_schema_is_adopted_and_upgraded(
-    tmp_path: Path,
+OLDER_SCHEMAS = {
+    # Made before crawl errors had a stage (the schema of revision 0001), and before 0003's columns.
+    "first schema": (
+        "ALTER TABLE crawl_errors DROP COLUMN stage",
+        "ALTER TABLE crawl_runs DROP COLUMN yield_profile",
+        "ALTER TABLE crawl_runs DROP COLUMN drift",
+    ),
+    # Made before 0009: an index on ministry alone, none by date per source.
+    "ministry index": (
+        "DROP INDEX ix_articles_source_published",
+        "DROP INDEX ix_articles_ministry_published",
+        "CREATE INDEX ix_articles_ministry ON articles (ministry)",
+    ),
+}
+
+
+@pytest.mark.parametrize("older", OLDER_SCHEMAS)
+def test_a_database_from_before_migrations_with_an_older_schema_is_adopted_and_upgraded(
+    tmp_path: Path, older: str
 ) -> None:
-    # As above, but made before crawl errors had a stage (the schema of revision 0001).
-    url = f"sqlite:///{tmp_path / 'older.db'}"
-    engine = create_engine(url)
-    Base.metadata.create_all(engine)
-    with engine.begin() as conn:
-        conn.execute(text("ALTER TABLE crawl_errors DROP COLUMN stage"))
-        conn.execute(text("ALTER TABLE crawl_runs DROP COLUMN yield_profile"))  # 0003's columns
-        conn.execute(text("ALTER TABLE crawl_runs DROP COLUMN drift"))
-        conn.execute(
-            text(
-                "CREATE VIRTUAL TABLE articles_fts USING fts5(search_text, content='articles', "
-                "content_rowid='id', tokenize='trigram')"
-            )
-        )
-        conn.execute(text("CREATE VIRTUAL TABLE articles_bigram USING fts5(grams, tokenize='unicode61')"))
-    engine.dispose()
-    db = Database(url)
+    db = Database(_from_create_all(tmp_path, *OLDER_SCHEMAS[older]))
     try:
         assert migrate.current(db.engine) == migrate.HEAD
         assert migrate.differences(db.engine) == []
@@ -507,28 +516,3 @@ def test_0009_orders_a_source_and_a_ministry_by_date_in_their_indexes_and_back(d
     with db.session() as session:
         page = storage.list_articles(session=session, where=storage.ArticleFilter(source="korea_kr"))
     assert [a.article.external_id for a in page.items] == [make_article(n).external_id for n in (2, 1)]
-
-
-def test_a_database_from_before_migrations_with_the_old_ministry_index_is_adopted(tmp_path: Path) -> None:
-    # A create_all of the days before 0009: an index on ministry alone, none by date per source.
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    engine = create_engine(url)
-    Base.metadata.create_all(engine)
-    with engine.begin() as conn:
-        conn.execute(text("DROP INDEX ix_articles_source_published"))
-        conn.execute(text("DROP INDEX ix_articles_ministry_published"))
-        conn.execute(text("CREATE INDEX ix_articles_ministry ON articles (ministry)"))
-        conn.execute(
-            text(
-                "CREATE VIRTUAL TABLE articles_fts USING fts5(search_text, content='articles', "
-                "content_rowid='id', tokenize='trigram')"
-            )
-        )
-        conn.execute(text("CREATE VIRTUAL TABLE articles_bigram USING fts5(grams, tokenize='unicode61')"))
-    engine.dispose()
-    db = Database(url)
-    try:
-        assert migrate.current(db.engine) == migrate.HEAD
-        assert migrate.differences(db.engine) == []
-    finally:
-        db.dispose()
