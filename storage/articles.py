@@ -43,8 +43,19 @@ def source_id(session: Session, name: str, *, kind: str | None = None, url: str 
     return session.scalars(select(SourceRow.id).where(SourceRow.name == name)).one()
 
 
-def _row_values(article: Article, digest: str, data: dict[str, Any]) -> dict[str, Any]:
-    """The row's columns from the article and its content_dict `data`."""
+Keys = tuple[str | None, str | None]  # an article's body hash and dedupe key (domain.merge)
+
+
+def _keys(article: Article) -> Keys:
+    return body_hash(article), dedupe_key(article)
+
+
+def _row_values(
+    article: Article, digest: str, data: dict[str, Any], *, keys: Keys | None = None
+) -> dict[str, Any]:
+    """The row's columns from the article, its content_dict `data` and its `keys`, when the
+    caller has them already (computed here otherwise)."""
+    body_digest, key = _keys(article) if keys is None else keys
     text_ = search.search_text(
         article.title, article.subtitle, article.body_html, article.ministry, " ".join(article.tags)
     )
@@ -64,8 +75,8 @@ def _row_values(article: Article, digest: str, data: dict[str, Any]) -> dict[str
         "search_text": text_,
         "data": data,
         "content_hash": digest,
-        "body_hash": body_hash(article),
-        "dedupe_key": dedupe_key(article),
+        "body_hash": body_digest,
+        "dedupe_key": key,
     }
     return values
 
@@ -211,15 +222,17 @@ class _BatchWriter:
 
     def write(self, sid: int, group: Sequence[Article]) -> None:
         rows = _stored_rows(self.session, sid, [a.external_id for a in group])
-        missing = [a for a in group if a.external_id not in rows]
-        candidates = [*_duplicate_candidates(self.session, sid, missing), *rows.values()]
+        # The body hash and title key of each article not stored under its id, computed once:
+        # the candidate look-up, the duplicate check and the new row all need them.
+        keys = {i: _keys(a) for i, a in enumerate(group) if a.external_id not in rows}
+        candidates = [*_duplicate_candidates(self.session, sid, list(keys.values())), *rows.values()]
         self.pool = {id(r): r for r in candidates}
         planned: list[_New] = []  # this source's new articles, inserted or not yet
         pending: list[_New] = []  # the ones not inserted yet
-        for article in group:
+        for i, article in enumerate(group):
             row = rows.get(article.external_id)
             if row is None:
-                match = _duplicate(sid, article, self.pool.values(), planned)
+                match = _duplicate(sid, article, keys[i], self.pool.values(), planned)
                 if isinstance(match, _New):
                     self._insert(sid, pending)
                     match = self._row_of(match)
@@ -229,7 +242,7 @@ class _BatchWriter:
             if row is None:
                 data = content_dict(article)
                 digest = content_hash(article, data)
-                new = _New(article, _new_values(sid, article, digest, data, self.now))
+                new = _New(article, _new_values(sid, article, digest, data, keys[i], self.now))
                 pending.append(new)
                 planned.append(new)
                 self.outcomes.append(_Outcome(new, "new", article))
@@ -374,10 +387,10 @@ def _alias_targets(session: Session, sid: int, external_ids: list[str]) -> dict[
     return {external_id: row for external_id, row in found}
 
 
-def _duplicate_candidates(session: Session, sid: int, articles: Sequence[Article]) -> list[ArticleRow]:
-    """Stored articles of the source sharing a body hash or a title key with any of `articles`."""
-    hashes = sorted({h for a in articles if (h := body_hash(a)) is not None})
-    keys = sorted({k for a in articles if (k := dedupe_key(a)) is not None})
+def _duplicate_candidates(session: Session, sid: int, wanted: Sequence[Keys]) -> list[ArticleRow]:
+    """Stored articles of the source sharing a body hash or a title key with any of `wanted`."""
+    hashes = sorted({h for h, _ in wanted if h is not None})
+    keys = sorted({k for _, k in wanted if k is not None})
     found: dict[int, ArticleRow] = {}
     for start in range(0, max(len(hashes), len(keys)), 500):  # far below any bind-parameter limit
         branches = []
@@ -399,13 +412,13 @@ def _duplicate_candidates(session: Session, sid: int, articles: Sequence[Article
 
 
 def _duplicate(
-    sid: int, article: Article, pool: Iterable[ArticleRow], planned: Sequence[_New]
+    sid: int, article: Article, keys: Keys, pool: Iterable[ArticleRow], planned: Sequence[_New]
 ) -> ArticleRow | _New | None:
     """A stored or batch-planned article of the same source that is this one under another id
     (same_document): the oldest first, as a look-up ordered by id would find it. `pool`: the
     loaded rows (their current keys); `planned`: the batch's new articles, inserted (an id)
     or not yet (after every id, in batch order)."""
-    digest, key = body_hash(article), dedupe_key(article)
+    digest, key = keys
     if digest is None and key is None:
         return None
 
@@ -433,9 +446,9 @@ def _add_alias(session: Session, sid: int, external_id: str, article_id: int, no
 
 
 def _new_values(
-    sid: int, article: Article, digest: str, data: dict[str, Any], now: datetime
+    sid: int, article: Article, digest: str, data: dict[str, Any], keys: Keys, now: datetime
 ) -> dict[str, Any]:
-    return _row_values(article, digest, data) | {
+    return _row_values(article, digest, data, keys=keys) | {
         "source_id": sid,
         "external_id": article.external_id,
         "revision_count": 1,

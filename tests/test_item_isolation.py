@@ -204,8 +204,8 @@ def test_a_renderer_exception_is_isolated(db_url: str) -> None:
 def test_a_database_constraint_failure_is_isolated(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     row_values = storage.articles._row_values
 
-    def refused_title(a: Article, digest: str, data: dict[str, Any]) -> dict[str, Any]:
-        values = row_values(a, digest, data)
+    def refused_title(a: Article, digest: str, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        values = row_values(a, digest, data, **kwargs)
         if a.external_id == "item-2":
             values["title"] = None  # NOT NULL: the database itself refuses the row
         return values

@@ -179,6 +179,34 @@ def test_a_batch_looks_up_its_duplicates_once_per_source(db: Database) -> None:
     assert len(inserts) == 1 and len(lookups) == 1
 
 
+def test_a_batch_hashes_each_new_article_once(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The body hash and title key feed the duplicate look-up, the duplicate check and the new
+    row: computed once per article, not once for each (body_hash is a sha256 of the whole
+    normalized body)."""
+    def long(n: int) -> Article:
+        return make_article(n, body_html=f"<p>{n}번째 기사. {LONG}</p>")
+
+    write(db, [long(n) for n in range(1, 4)])
+    hashed: list[str] = []
+    keyed: list[str] = []
+    body_hash, dedupe_key = storage.articles.body_hash, storage.articles.dedupe_key
+
+    def counted_hash(article: Article) -> str | None:
+        hashed.append(article.external_id)
+        return body_hash(article)
+
+    def counted_key(article: Article) -> str | None:
+        keyed.append(article.external_id)
+        return dedupe_key(article)
+
+    monkeypatch.setattr(storage.articles, "body_hash", counted_hash)
+    monkeypatch.setattr(storage.articles, "dedupe_key", counted_key)
+    result = write(db, [long(n) for n in range(1, 41)])
+    assert (result.new, result.unchanged) == (37, 3)
+    new_ids = [long(n).external_id for n in range(4, 41)]
+    assert hashed == new_ids and keyed == new_ids
+
+
 def _select_plans(db: Database, action: Callable[[], object]) -> list[str]:
     """SQLite's query plan of each SELECT that `action` runs on `db` (executemany left out), in
     order, each as its lines joined by " | "."""
