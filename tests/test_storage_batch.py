@@ -45,6 +45,11 @@ def mixed_batch() -> list[Article]:
     ]
 
 
+def long(n: int, **changes: object) -> Article:
+    """Article n with a body long enough to have a body hash to look up."""
+    return make_article(n, body_html=f"<p>{n}번째 기사. {LONG}</p>", **changes)
+
+
 def copy_of_5() -> Article:
     return make_article(6, body_html=OTHER_BODY, title=make_article(5).title, subtitles=("새 부제",))
 
@@ -159,9 +164,6 @@ def test_a_new_article_and_its_duplicate_in_one_batch_are_one_row_with_two_revis
 def test_a_batch_looks_up_its_duplicates_once_per_source(db: Database) -> None:
     from sqlalchemy import event
 
-    def long(n: int) -> Article:  # long enough to have a body hash to look up
-        return make_article(n, body_html=f"<p>{n}번째 기사. {LONG}</p>")
-
     write(db, [long(n) for n in range(1, 4)])
     statements: list[str] = []
 
@@ -183,9 +185,6 @@ def test_a_batch_hashes_each_new_article_once(db: Database, monkeypatch: pytest.
     """The body hash and title key feed the duplicate look-up, the duplicate check and the new
     row: computed once per article, not once for each (body_hash is a sha256 of the whole
     normalized body)."""
-    def long(n: int) -> Article:
-        return make_article(n, body_html=f"<p>{n}번째 기사. {LONG}</p>")
-
     write(db, [long(n) for n in range(1, 4)])
     hashed: list[str] = []
     keyed: list[str] = []
@@ -236,10 +235,6 @@ def test_a_batch_reads_articles_only_through_the_indexes_of_what_it_looks_up(tmp
     did, through `source_id = ?`, and cost over a third of the store's time at 20,000 articles."""
     db = Database(f"sqlite:///{tmp_path}/plain.db")
     try:
-
-        def long(n: int, **changes: object) -> Article:
-            return make_article(n, body_html=f"<p>{n}번째 기사. {LONG}</p>", **changes)
-
         write(db, [long(n) for n in range(1, 30)])
         with db.engine.connect() as conn:
             stats = "SELECT name FROM sqlite_master WHERE name LIKE 'sqlite_stat%'"
